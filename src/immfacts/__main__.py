@@ -1,0 +1,5 @@
+"""``python -m immfacts`` runs the command-line interface."""
+
+from immfacts.cli import main
+
+main()

@@ -1,0 +1,127 @@
+"""The warehouse: a folder of ingested releases, and the object every face wraps.
+
+Layout (one folder per release; the newest by data date is the default)::
+
+    <home>/
+      releases/<release-id>/
+        release.json          id, data_date, source, checksum, last_modified, synthetic, …
+        report.json           the ingest report (reconciliation, repairs, quarantine)
+        tables/<Table>.parquet   typed main tables, named as in the zip (A_TblCase, …)
+        lookups/<Lookup>.parquet the release's own lookup tables (or bundled fallbacks)
+        quarantine/<Table>.tsv   rows that could not be loaded, verbatim, with reasons
+        model/<name>.parquet     canonical model (proceedings, cases, applications, …)
+        catalog.duckdb           DuckDB views over the Parquet files
+      tmp/                    builds in progress (swapped in atomically when complete)
+      cache/                  downloads
+
+``Warehouse.metric`` answers catalogue queries for EOIR metrics (on the chosen release)
+and for bundled reference series (which need no release at all).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from immfacts.errors import ReleaseNotFound, WarehouseError
+from immfacts.paths import resolve_warehouse
+
+
+@dataclass(frozen=True)
+class ReleaseInfo:
+    """What a warehouse knows about one ingested release."""
+
+    id: str
+    path: Path
+    meta: dict[str, Any]
+
+    @property
+    def data_date(self) -> str | None:
+        return self.meta.get("data_date")
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.meta.get("synthetic"))
+
+    def table_path(self, table: str) -> Path:
+        return self.path / "tables" / f"{table}.parquet"
+
+    def lookup_path(self, lookup: str) -> Path:
+        return self.path / "lookups" / f"{lookup}.parquet"
+
+    def report(self) -> dict[str, Any]:
+        p = self.path / "report.json"
+        return json.loads(p.read_text()) if p.exists() else {}
+
+    def provenance(self) -> dict[str, Any]:
+        """The release block carried by every result."""
+        keys = ("id", "data_date", "checksum", "last_modified", "source", "synthetic")
+        return {k: self.meta.get(k) for k in keys}
+
+
+class Warehouse:
+    """A warehouse folder (default: ``$IMMFACTS_HOME`` or the per-user data folder)."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = resolve_warehouse(path)
+
+    def __repr__(self) -> str:
+        return f"Warehouse({str(self.path)!r})"
+
+    @property
+    def releases_dir(self) -> Path:
+        return self.path / "releases"
+
+    def releases(self) -> list[ReleaseInfo]:
+        """Complete releases, newest first (by data date, then ingest time)."""
+        out = []
+        if self.releases_dir.is_dir():
+            for d in self.releases_dir.iterdir():
+                meta_file = d / "release.json"
+                if d.is_dir() and meta_file.exists():
+                    out.append(ReleaseInfo(d.name, d, json.loads(meta_file.read_text())))
+        out.sort(key=lambda r: (r.meta.get("data_date") or "", r.meta.get("ingested_at") or ""), reverse=True)
+        return out
+
+    def release(self, release_id: str | None = None) -> ReleaseInfo:
+        """One release by id (default: the newest). Raises a clear error if absent."""
+        rels = self.releases()
+        if not rels:
+            raise WarehouseError(
+                f"no release has been ingested into the warehouse at {self.path}",
+                "run `make demo`, or `immfacts ingest \"EOIR Case Data.zip\"` (or `immfacts sample` first)",
+            )
+        if release_id is None:
+            return rels[0]
+        for r in rels:
+            if r.id == release_id or r.id.startswith(release_id):
+                return r
+        raise ReleaseNotFound(
+            f"release {release_id!r} is not in the warehouse at {self.path}",
+            "available: " + ", ".join(r.id for r in rels),
+        )
+
+    def has_release(self) -> bool:
+        return bool(self.releases())
+
+    # --- metrics (implemented in immfacts.metrics) -------------------------------------
+    def metric(self, metric_id: str, **query: Any):
+        """Compute a catalogue metric; see :func:`immfacts.metrics.compute` for arguments."""
+        from immfacts.metrics import compute
+
+        return compute(self, metric_id, **query)
+
+    def explain(self, metric_id: str, **query: Any) -> str:
+        """The SQL a metric query would run, without running it."""
+        from immfacts.metrics import explain
+
+        return explain(self, metric_id, **query)
+
+    def metrics(self) -> list[dict[str, Any]]:
+        """The catalogue: every metric's id, title, definition, unit and variants."""
+        from immfacts.metrics import catalogue
+
+        return catalogue()
