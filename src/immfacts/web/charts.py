@@ -59,6 +59,7 @@ def _num(v: object) -> float | None:
 
 def _svg_open(width: int, height: int, label: str, css: str, chart_id: str | None) -> str:
     ident = f' id="{escape(chart_id)}"' if chart_id else ""
+    label = clean_label(label)
     return (
         f'<svg{ident} class="chart {css}" viewBox="0 0 {width} {height}" '
         f'preserveAspectRatio="xMinYMin meet" role="img" aria-label="{escape(label)}" '
@@ -93,7 +94,8 @@ def column_chart(
             f"{escape(format_value(top_v * frac, unit))}</text>"
         )
     step = max(1, math.ceil(len(points) / 14))  # thin the category labels when crowded
-    for i, ((label, _raw), v) in enumerate(zip(points, values, strict=True)):
+    for i, ((raw_label, _raw), v) in enumerate(zip(points, values, strict=True)):
+        label = clean_label(raw_label)
         x = left + i * slot + (slot - bar_w) / 2
         text = format_value(v, unit)
         if v is not None:
@@ -134,7 +136,8 @@ def bar_chart(
     top_v = _nice_max(max((v for _, v in rows if v is not None), default=0.0))
     plot_w = width - left - right
     parts = [_svg_open(width, height, title or "chart", "bar-chart", chart_id)]
-    for i, (label, v) in enumerate(rows):
+    for i, (raw_label, v) in enumerate(rows):
+        label = clean_label(raw_label)
         y = top + i * (bar_h + gap)
         text = format_value(v, unit)
         parts.append(
@@ -176,7 +179,7 @@ def sparkline(
         y = pad + (height - 2 * pad) * (1 - (v - lo) / span)
         coords.append((x, y))
     first, last = pts[0], pts[-1]
-    label = title or (
+    label = clean_label(title) if title else clean_label(
         f"{first[0]}: {format_value(first[1], unit)} → {last[0]}: {format_value(last[1], unit)}"
     )
     poly = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
@@ -201,6 +204,15 @@ def chart_for(
     return bar_chart(points, unit, title, chart_id)
 
 
+_CONTROL: dict[int, str | None] = dict.fromkeys(range(32))
+_CONTROL.update({9: " ", 10: " ", 13: " ", 0x7F: None, 0xFFFE: None, 0xFFFF: None})
+
+
+def clean_label(label: object) -> str:
+    """A label as one line of text without control characters (invalid in SVG/XML)."""
+    return str(label).translate(_CONTROL)
+
+
 def _short(label: str, n: int) -> str:
-    label = str(label)
+    label = clean_label(label)
     return label if len(label) <= n else label[: n - 1] + "…"
