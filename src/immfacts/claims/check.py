@@ -1,0 +1,437 @@
+"""Checking an article: extract its claims, compute what each measures, and give verdicts.
+
+:func:`check` is ``immfacts.check``. For every claim it computes the matched metric on
+every period reading under every variant, from the best source available:
+
+1. EOIR case data from a *real* (not synthetic) warehouse;
+2. reference series (CBP, gotaways, Census, EOIR published) — the latest edition, and the
+   edition current at the publication date (the report says when the verdict differs);
+3. published secondary figures for the same quantity (TRAC, CRS, EOIR via press …);
+4. a SYNTHETIC warehouse — the verdict is then marked ``illustrative``.
+
+Every source's values are shown; the verdict uses the first available source, and the
+misattribution check compares against the confusable quantities from the same kind of
+source, on the same period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from immfacts.claims import published as pub
+from immfacts.claims.compute import Computed, Computer, Unavailable, pick_value
+from immfacts.claims.extract import Candidate, extract
+from immfacts.claims.report import CheckReport, ClaimResult
+from immfacts.claims.tolerance import tolerance
+from immfacts.claims.verdict import Value, Verdict, decide, explain
+from immfacts.claims.when import Reading
+
+CBP_KEYS = {"nationality": "citizenship"}
+
+
+def _as_date(as_of: Any) -> dt.date:
+    if as_of is None:
+        return dt.date.today()
+    if isinstance(as_of, dt.datetime):
+        return as_of.date()
+    if isinstance(as_of, dt.date):
+        return as_of
+    from immfacts.errors import PeriodError
+
+    try:
+        return dt.date.fromisoformat(str(as_of).strip()[:10])
+    except ValueError:
+        raise PeriodError(f"--as-of {as_of!r} is not a date", "write the publication date as YYYY-MM-DD") from None
+
+
+def _open_warehouse(warehouse: Any) -> Any:
+    """A Warehouse with at least one release, or None ("data not loaded")."""
+    from immfacts.warehouse import Warehouse
+
+    if warehouse is None:
+        wh = Warehouse()
+    elif isinstance(warehouse, str | os.PathLike | Path):
+        wh = Warehouse(warehouse)
+    else:
+        wh = warehouse
+    try:
+        return wh if wh.has_release() else None
+    except OSError:
+        return None
+
+
+def check(text: str, as_of: Any = None, warehouse: Any = None, url: str | None = None,
+          source: dict[str, Any] | None = None) -> CheckReport:
+    """Check every numeric claim in ``text`` as of the publication date ``as_of``.
+
+    ``warehouse`` is a :class:`~immfacts.warehouse.Warehouse`, a folder, or None for the
+    default one; without an ingested release EOIR claims are ``not_checkable`` ("data not
+    loaded") and reference claims are still checked.
+    """
+    t0 = time.perf_counter()
+    day = _as_date(as_of)
+    wh = _open_warehouse(warehouse)
+    computer = Computer(wh, day)
+    release = None
+    if wh is not None:
+        try:
+            release = wh.release().provenance()
+        except Exception:  # noqa: BLE001 - provenance is informative only
+            release = None
+    candidates = extract(text, day)
+    t1 = time.perf_counter()
+    claims = [ClaimResult(_check_one(c, computer, day, i + 1)) for i, c in enumerate(candidates)]
+    src = dict(source or {})
+    if url:
+        src.setdefault("url", url)
+        src.setdefault("kind", "url")
+    src.setdefault("kind", "text")
+    report = CheckReport(day.isoformat(), text, claims, src, release)
+    report.timings = {"extract_s": t1 - t0, "check_s": time.perf_counter() - t1}
+    return report
+
+
+# ---------------------------------------------------------------------------------------
+def _fmt_value(v: float | None, unit: str) -> str:
+    if v is None:
+        return "—"
+    if unit in ("percent", "percent_change", "points"):
+        return f"{v * 100:.1f}%" if unit != "points" else f"{v * 100:+.1f} pts"
+    if unit == "ratio":
+        return f"×{v:.2f}"
+    if unit == "days":
+        return f"{v:,.0f} days"
+    if abs(v) >= 1_000_000:
+        return f"{v / 1_000_000:,.2f} million"
+    return f"{v:,.0f}"
+
+
+def _where_for(metric: str, scope: dict[str, Any]) -> dict[str, Any]:
+    if metric.startswith("cbp."):
+        return {CBP_KEYS.get(k, k): v for k, v in scope.items()}
+    return dict(scope)
+
+
+def _base(c: Candidate) -> dict[str, Any]:
+    n = c.number
+    return {
+        "span": [c.span[0], c.span[1]],
+        "text": n.text,
+        "sentence": c.sentence,
+        "sentence_span": [c.sentence_span[0], c.sentence_span[1]],
+        "claimed": {"value": c.claimed_value, "unit": c.claimed_unit, "comparator": c.comparator,
+                    "kind": c.kind, "step": n.step},
+        "metric": c.match.metric,
+        "matched_words": c.match.head,
+        "scope": {"filters": dict(c.match.scope), "words": list(c.match.scope_words)},
+        "period": _period_dict(c),
+        "computed": [],
+        "published": [],
+        "verdict": "not_checkable",
+        "tolerance": None,
+        "explanation": "",
+        "provenance": {},
+        "illustrative": False,
+        "notes": list(c.notes),
+    }
+
+
+def _period_dict(c: Candidate) -> dict[str, Any] | None:
+    if not c.readings:
+        return {"start": None, "end": None, "text": None, "source": c.period_source, "readings": []}
+    r = c.readings[0]
+    d = r.to_dict()
+    d["source"] = c.period_source
+    d["readings"] = [x.to_dict() for x in c.readings]
+    if c.base_readings:
+        d["base"] = c.base_readings[0].to_dict()
+    return d
+
+
+def _not_checkable(d: dict[str, Any], reason: str) -> dict[str, Any]:
+    d["verdict"] = "not_checkable"
+    d["reason"] = reason
+    d["explanation"] = f"Not checkable: {reason}."
+    return d
+
+
+def _check_one(c: Candidate, computer: Computer, day: dt.date, idx: int) -> dict[str, Any]:
+    d = _base(c)
+    d["id"] = f"c{idx}"
+    m = c.match
+    if m.entry is None:
+        return _not_checkable(d, m.not_checkable or "no catalogue statistic matches this number")
+    e = m.entry
+    if e.judge_level:
+        return _not_checkable(d, "claims about individual judges need the judge's code "
+                                 "(ask `immfacts metric eoir.judge.asylum_grant_rate --where judge=CODE`)")
+    if not c.readings:
+        return _not_checkable(d, "no period stated for this total (say e.g. “in fiscal 2023” or “since 2022”)")
+    unit = "percent" if c.claimed_unit in ("percent_change", "points") else c.claimed_unit
+    if c.kind == "change" and not c.base_readings:
+        return _not_checkable(d, "a change without a stated base period (e.g. “from a year earlier”)")
+    tol = tolerance(c.claimed_value, c.number.step, c.comparator,
+                    unit if c.claimed_unit not in ("ratio", "count_change") else "count")
+    d["tolerance"] = tol.to_dict()
+    where = _where_for(e.metric, m.scope)
+    basis, shown, prov, reasons = _gather(c, e, computer, where, day)
+    d["computed"] = [_value_dict(v) for v in shown]
+    d["published"] = [v for v in (prov.pop("published", []) or [])]
+    d["provenance"] = prov
+    if not basis:
+        reason = reasons[0] if reasons else "nothing could be computed"
+        if d["published"]:
+            reason += " (published figures are shown for reference)"
+        return _not_checkable(d, reason)
+    confusables = _confusables(c, e, computer, basis, day)
+    v = decide(tol, basis, confusables)
+    default = next((x for x in basis if x.default and x.primary_reading), basis[0])
+    claimed_txt = f"“{c.number.text}”" + (f" ({c.comparator.replace('_', ' ')})" if c.comparator != "exact" else "")
+    d["verdict"] = v.verdict
+    if v.under is not None and v.verdict == "consistent_under_variant":
+        d["variant"] = v.under.name()
+    if v.verdict == "misattributed" and v.under is not None:
+        d["misattributed_to"] = {"metric": v.under.metric, "variant": v.under.variant,
+                                 "label": v.under.label, "value": v.under.value}
+    unit_fmt = c.claimed_unit if c.kind == "change" else unit
+    d["explanation"] = explain(v, claimed_txt, tol, default, lambda x: _fmt_value(x, unit_fmt))
+    d["illustrative"] = bool(default.synthetic)
+    if d["illustrative"]:
+        d["explanation"] += " Illustrative only: computed from a SYNTHETIC sample release."
+    _editions(d, c, e, computer, where, tol, v, day)
+    if c.record:
+        d["record"] = _record(c, e, computer, where, default, day)
+    d["notes"].extend(n for r in c.readings for n in r.notes if n not in d["notes"])
+    return d
+
+
+def _value_dict(v: Value) -> dict[str, Any]:
+    out = {"variant": v.variant, "value": v.value, "default": v.default, "reading": v.reading,
+           "primary_reading": v.primary_reading, "source": v.source, "period": v.period,
+           "synthetic": v.synthetic}
+    out.update(v.extra)
+    return out
+
+
+def _values_from(comp: Computed, c: Candidate, e, idx: int, source: str, edition: str | None,
+                 base: Computed | None = None) -> list[Value]:
+    out = []
+    base_vals = {b.get("variant"): b for b in base.values} if base else {}
+    for entry in comp.values:
+        val = pick_value(entry, comp.result, e.component, e.complement)
+        if base is not None:
+            b = base_vals.get(entry.get("variant"))
+            bv = pick_value(b, base.result, e.component, e.complement) if b else None
+            val = _change(val, bv, c.claimed_unit)
+        period = getattr(comp.result, "period", None) or comp.reading.to_dict()
+        out.append(Value(
+            metric=e.metric, variant=entry.get("variant"), value=val,
+            reading=comp.reading.label, default=bool(entry.get("default")), primary_reading=idx == 0,
+            source=source, period=period, synthetic=comp.synthetic,
+            extra={"edition": edition} if edition else {},
+        ))
+    return out
+
+
+def _change(cur: float | None, base: float | None, unit: str) -> float | None:
+    if cur is None or base is None:
+        return None
+    if unit == "ratio":
+        return cur / base if base else None
+    if unit == "percent_change":
+        return (cur - base) / base if base else None
+    return cur - base  # points, count_change
+
+
+def _gather(c: Candidate, e, computer: Computer, where: dict[str, Any], day: dt.date):
+    """(verdict basis values, all values shown, provenance, reasons nothing was computed)."""
+    reasons: list[str] = []
+    prov: dict[str, Any] = {"sources": []}
+    groups: dict[str, list[Value]] = {"warehouse_real": [], "reference": [], "published": [], "warehouse_synthetic": []}
+    metrics = [(e.metric, "reference" if computer.is_reference(e.metric) else "warehouse")]
+    if e.published:
+        metrics.append((e.published, "published"))
+    for metric, kind in metrics:
+        editions = ["latest"] if kind != "warehouse" else [None]
+        for edition in editions:
+            for idx, reading in enumerate(c.readings):
+                comp = computer.compute(metric, reading, _where_for(metric, c.match.scope), edition)
+                base = None
+                if c.kind == "change" and isinstance(comp, Computed):
+                    base_reading = c.base_readings[min(idx, len(c.base_readings) - 1)]
+                    base = computer.compute(metric, base_reading, _where_for(metric, c.match.scope), edition)
+                    if isinstance(base, Unavailable):
+                        reasons.append(f"base period: {base.reason}")
+                        continue
+                if isinstance(comp, Unavailable):
+                    reasons.append(comp.reason)
+                    continue
+                vals = _values_from(comp, c, e, idx, kind, edition, base)
+                if kind == "warehouse":
+                    groups["warehouse_synthetic" if comp.synthetic else "warehouse_real"].extend(vals)
+                else:
+                    groups["reference" if kind == "reference" else "published"].extend(vals)
+                if idx == 0:
+                    prov["sources"].append(_provenance(comp))
+    # secondary published analyses (TRAC, CRS, …) for the same quantity and period
+    secondary = pub.figures_for(e.metric, c.readings, where, day) if c.kind == "level" else []
+    prov["published"] = secondary
+    for f in secondary:
+        if f.get("value") is not None and f.get("matches_period"):
+            groups["published"].append(Value(
+                metric=e.metric, variant=f.get("variant") or f.get("label"), value=float(f["value"]) if not e.complement else 1 - float(f["value"]),
+                reading=f.get("reading", "primary"), default=False, primary_reading=True,
+                source="published", period=f.get("period"), extra={"citation": f.get("citation")}))
+    order = ("warehouse_real", "reference", "published", "warehouse_synthetic")
+    basis: list[Value] = []
+    for k in order:
+        if groups[k]:
+            basis = groups[k]
+            if k == "published" and not any(v.default for v in basis):
+                basis = [Value(**{**v.__dict__, "default": i == 0}) for i, v in enumerate(basis)]
+            break
+    shown = [v for k in order for v in groups[k]]
+    if c.readings and not prov["sources"]:
+        prov.pop("sources")
+    return basis, shown, prov, list(dict.fromkeys(reasons))
+
+
+def _provenance(comp: Computed) -> dict[str, Any]:
+    r = comp.result
+    return {
+        "metric": comp.metric,
+        "title": getattr(r, "title", None),
+        "definition": getattr(r, "definition", None),
+        "period": getattr(r, "period", None),
+        "filters": getattr(r, "filters", None),
+        "release": getattr(r, "release", None),
+        "citation": getattr(r, "citation", None),
+        "source_kind": getattr(r, "source_kind", None),
+        "sql": getattr(r, "sql", None),
+        "synthetic": bool(getattr(r, "synthetic", False)),
+        "edition": comp.edition,
+        "notes": list(getattr(r, "notes", []) or []),
+        "caveats": list(getattr(r, "caveats", []) or []),
+    }
+
+
+def _confusables(c: Candidate, e, computer: Computer, basis: list[Value], day: dt.date) -> list[Value]:
+    """Values of the quantities this number is often misattributed from (same kind of source)."""
+    if c.kind != "level":
+        return []
+    real = not basis[0].synthetic
+    out: list[Value] = []
+    for conf in e.confusable:
+        metric = conf["metric"]
+        where = _where_for(metric, {**c.match.scope, **(conf.get("where") or {})})
+        if conf.get("where") and where == _where_for(metric, c.match.scope) and metric == e.metric:
+            continue
+        candidates = [metric]
+        from immfacts.claims.lexicon import load_lexicon
+
+        entry = load_lexicon().entry(metric)
+        if real and entry is not None and entry.published and not computer.is_reference(metric):
+            candidates.append(entry.published)
+        for mid in candidates:
+            comp = computer.compute(mid, c.readings[0], where, "latest" if computer.is_reference(mid) else None)
+            if isinstance(comp, Computed) and comp.synthetic == (not real):
+                for entry_v in comp.values:
+                    if conf.get("variant") and entry_v.get("variant") != conf["variant"]:
+                        continue
+                    if not conf.get("variant") and not entry_v.get("default"):
+                        continue
+                    out.append(Value(metric=mid, variant=entry_v.get("variant"), value=pick_value(entry_v, comp.result, None, False),
+                                     label=conf.get("label"), source="confusable", synthetic=comp.synthetic))
+        if real:
+            for f in pub.figures_for(metric, c.readings, where, day):
+                if f.get("matches_period") and f.get("value") is not None:
+                    out.append(Value(metric=metric, variant=f.get("label"), value=float(f["value"]),
+                                     label=f"{conf.get('label')} — {f.get('label')}", source="published"))
+    return out
+
+
+def _editions(d: dict[str, Any], c: Candidate, e, computer: Computer, where, tol, v: Verdict, day: dt.date) -> None:
+    """Reference series: the verdict under the edition current at the publication date."""
+    if not computer.is_reference(e.metric) or not c.readings or c.kind != "level":
+        return
+    latest = computer.compute(e.metric, c.readings[0], where, "latest")
+    asof = computer.compute(e.metric, c.readings[0], where, "as-of")
+    if not isinstance(asof, Computed):
+        d["editions"] = {"latest": v.verdict, "as_of": None,
+                         "note": f"no edition current at {day.isoformat()}: {asof.reason}"}
+        return
+    vals = _values_from(asof, c, e, 0, "reference", "as-of")
+    v2 = decide(tol, vals)
+    note = None
+    period_latest = getattr(getattr(latest, "result", None), "period", None)
+    period_asof = getattr(asof.result, "period", None)
+    if v2.verdict != v.verdict:
+        note = (f"The verdict differs by edition: {v.verdict} with the latest edition, {v2.verdict} with the "
+                f"edition current at {day.isoformat()}")
+        if period_latest != period_asof:
+            note += " (that edition covered a shorter period)"
+        note += "."
+    dv = next((x for x in vals if x.default), vals[0] if vals else None)
+    d["editions"] = {"latest": v.verdict, "as_of": v2.verdict, "as_of_value": dv.value if dv else None,
+                     "as_of_period": period_asof, "note": note,
+                     "as_of_citation": getattr(asof.result, "citation", None)}
+    d["computed"].extend(_value_dict(x) for x in vals)
+    if note:
+        d["explanation"] += " " + note
+
+
+def _record(c: Candidate, e, computer: Computer, where, default: Value, day: dt.date) -> dict[str, Any]:
+    """Is the claimed level the highest (or lowest) of the series since the stated year?"""
+    rec = dict(c.record or {})
+    if default.value is None:
+        rec["holds"] = None
+        return rec
+    since = rec.get("since") or 1990
+    end = c.readings[0].end
+    series = computer.compute(e.metric, Reading(dt.date(since, 1, 1), end, "calendar", "series"), where,
+                              "latest" if computer.is_reference(e.metric) else None, by="fy")
+    if not isinstance(series, Computed):
+        rec["holds"] = None
+        rec["reason"] = series.reason
+        return rec
+    rows = getattr(series.result, "rows", None) or []
+    vals = [float(r["value"]) for r in rows if r.get("value") is not None]
+    if not vals:
+        rec["holds"] = None
+        return rec
+    prior = vals[:-1] if len(vals) > 1 else []
+    if rec.get("kind") == "low":
+        rec["holds"] = all(default.value <= x for x in prior)
+    else:
+        rec["holds"] = all(default.value >= x for x in prior)
+    rec["series_max"] = max(vals)
+    rec["series_min"] = min(vals)
+    return rec
+
+
+def series_for_chart(report_claim: dict[str, Any], as_of: dt.date, warehouse: Any = None) -> list[dict[str, Any]]:
+    """Annual values of a claim's metric (default variant), for the report's chart."""
+    metric = report_claim.get("metric")
+    if not metric:
+        return []
+    comp = Computer(_open_warehouse(warehouse) if not Computer.is_reference(metric) else None, as_of)
+    return _series(comp, metric, report_claim, as_of)
+
+
+def _series(computer: Computer, metric: str, claim: dict[str, Any], as_of: dt.date) -> list[dict[str, Any]]:
+    start_year = max(2013, as_of.year - 11)
+    where = _where_for(metric, (claim.get("scope") or {}).get("filters") or {})
+    comp = computer.compute(metric, Reading(dt.date(start_year, 10, 1), as_of, "fiscal", "series"), where,
+                            "latest" if computer.is_reference(metric) else None, by="fy")
+    if not isinstance(comp, Computed):
+        return []
+    out = []
+    for r in getattr(comp.result, "rows", None) or []:
+        label = r.get("fy") or r.get("group") or r.get("label")
+        if label is not None and r.get("value") is not None:
+            out.append({"label": str(label), "value": float(r["value"])})
+    return out
