@@ -109,7 +109,6 @@ def example_report(wh: Warehouse) -> tuple[Any | None, str | None]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
         return None, f"{path} could not be read ({e})"
-    from immfacts import claims
+    from immfacts.claims.report import CheckReport
 
-    loader = getattr(getattr(claims, "CheckReport", None), "from_dict", None)
-    return (loader(data) if loader else data), None
+    return CheckReport.from_dict(data), None

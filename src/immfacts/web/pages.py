@@ -102,8 +102,8 @@ def explore(
         view.update(
             results=results,
             primary=primary,
-            table=services.result_table(primary),
-            chart=services.result_chart(primary),
+            table=services.result_table(primary, view["info"]),
+            chart=services.result_chart(primary, view["info"]),
             filter_options=_filter_options(ctx, q, filters),
         )
     except ImmfactsError as e:

@@ -110,7 +110,7 @@ class MetricQuery:
         return {
             "period": self.period,
             "by": self.by,
-            "where": self.where_dict() or None,
+            "where": list(self.where) or None,  # ["court=NYC", "nationality=MX,GT"], as the CLI passes it
             "variant": self.variant if variant is ... else variant,
             "release": self.release,
         }

@@ -132,16 +132,29 @@ def group_label(row: dict[str, Any], groups: list[str]) -> str:
     return " · ".join("—" if row.get(g) is None else str(row.get(g)) for g in groups)
 
 
-def result_table(result: Result) -> dict[str, Any]:
-    """Columns and rows for the explorer's table, with each group's share of the total."""
+def additive(result: Result, info: dict[str, Any] | None = None) -> bool:
+    """Whether the groups of a result can be summed (and shown as shares of a total).
+
+    Counts can, except a stock (pending at a date) broken down over time: the same case is
+    pending at several fiscal-year ends.
+    """
+    if result.unit != "count":
+        return False
+    time_dims = charts.ORDERED_DIMENSIONS | {"administration"}
+    stock = (info or {}).get("kind") == "pending_at" or bool((result.period or {}).get("as_of"))
+    return not (stock and any(g in time_dims for g in result.groups or []))
+
+
+def result_table(result: Result, info: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Columns and rows for the explorer's table, with each group's share of an additive total."""
     groups = list(result.groups or [])
     rows = list(result.rows or [])
     if not rows:
         rows = [{"value": result.value, "numerator": result.numerator, "denominator": result.denominator}]
-    has_num = any(r.get("numerator") is not None for r in rows)
+    has_num = result.unit != "count" and any(r.get("numerator") is not None for r in rows)
     values = [r.get("value") for r in rows]
     nums = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
-    total = sum(nums) if result.unit == "count" and nums else None
+    total = sum(nums) if groups and nums and additive(result, info) else None
     out_rows = []
     for r in rows:
         v = r.get("value")
@@ -154,16 +167,17 @@ def result_table(result: Result) -> dict[str, Any]:
                 "numerator": r.get("numerator"),
                 "denominator": r.get("denominator"),
                 "share": share,
+                "suppressed": bool(r.get("suppressed")),
             }
         )
     return {"groups": groups, "rows": out_rows, "has_parts": has_num, "total": total, "unit": result.unit}
 
 
-def result_chart(result: Result, chart_id: str = "metric-chart") -> dict[str, Any]:
-    """The count chart and (for counts) the share chart of a grouped result."""
+def result_chart(result: Result, info: dict[str, Any] | None = None, chart_id: str = "metric-chart") -> dict[str, Any]:
+    """The value chart and (for additive counts) the share chart of a grouped result."""
     if not result.rows or not result.groups:
         return {}
-    table = result_table(result)
+    table = result_table(result, info)
     dim = result.groups[0] if len(result.groups) == 1 else None
     points = [(r["label"], r["value"]) for r in table["rows"]]
     out = {"count": charts.chart_for(dim, points, result.unit, result.title or result.metric, chart_id)}
@@ -200,6 +214,36 @@ def _trend_dimension(info: dict[str, Any]) -> str | None:
     return None
 
 
+HOME_REFERENCE = ("cbp.encounters",)
+
+
+def _reference_headlines(
+    wh: Warehouse, index: dict[str, Any], have: set[str], problems: list[str]
+) -> list[Result]:
+    """Reference headlines (border encounters) for the release's latest full fiscal year.
+
+    They need no release: without one, or when the series does not reach that year, the
+    series' own default period is used.
+    """
+    out = []
+    year = None
+    if wh.has_release():
+        from immfacts.metrics import latest_full_fy
+
+        year = latest_full_fy(wh)
+    for metric_id in HOME_REFERENCE:
+        if metric_id not in index or metric_id in have:
+            continue
+        for period in ([f"FY{year}"] if year else []) + [None]:
+            try:
+                out.append(wh.metric(metric_id, period=period))
+                break
+            except ImmfactsError as e:
+                if period is None:
+                    problems.append(f"{metric_id}: {e.message}")
+    return out
+
+
 def headline_cards(ctx: Any) -> tuple[list[dict[str, Any]], list[str]]:
     """Headline results (``immfacts.metrics.headline_metrics``) with a small trend each.
 
@@ -220,6 +264,7 @@ def headline_cards(ctx: Any) -> tuple[list[dict[str, Any]], list[str]]:
         problems.append(f"{e.message} — {e.hint}" if e.hint else e.message)
         results = []
     index = {d["id"]: d for d in catalogue()}
+    results += _reference_headlines(wh, index, {r.metric for r in results}, problems)
     cards = []
     for r in results:
         info = index.get(r.metric, {})
