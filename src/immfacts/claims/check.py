@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from immfacts.claims import published as pub
 from immfacts.claims.compute import Computed, Computer, Unavailable, pick_value
 from immfacts.claims.extract import Candidate, extract
 from immfacts.claims.report import CheckReport, ClaimResult
@@ -180,7 +179,7 @@ def _check_one(c: Candidate, computer: Computer, day: dt.date, idx: int) -> dict
     where = _where_for(e.metric, m.scope)
     basis, shown, prov, reasons = _gather(c, e, computer, where, day)
     d["computed"] = [_value_dict(v) for v in shown]
-    d["published"] = [v for v in (prov.pop("published", []) or [])]
+    d["published"] = [_value_dict(v) for v in shown if v.source == "published"]
     d["provenance"] = prov
     if not basis:
         reason = reasons[0] if reasons else "nothing could be computed"
@@ -253,8 +252,7 @@ def _gather(c: Candidate, e, computer: Computer, where: dict[str, Any], day: dt.
     prov: dict[str, Any] = {"sources": []}
     groups: dict[str, list[Value]] = {"warehouse_real": [], "reference": [], "published": [], "warehouse_synthetic": []}
     metrics = [(e.metric, "reference" if computer.is_reference(e.metric) else "warehouse")]
-    if e.published:
-        metrics.append((e.published, "published"))
+    metrics += [(p, "published") for p in published_ids(e.metric)]
     for metric, kind in metrics:
         editions = ["latest"] if kind != "warehouse" else [None]
         for edition in editions:
@@ -268,31 +266,26 @@ def _gather(c: Candidate, e, computer: Computer, where: dict[str, Any], day: dt.
                         reasons.append(f"base period: {base.reason}")
                         continue
                 if isinstance(comp, Unavailable):
-                    reasons.append(comp.reason)
+                    if kind != "published":
+                        reasons.append(comp.reason)
                     continue
                 vals = _values_from(comp, c, e, idx, kind, edition, base)
+                if kind == "published":
+                    vals = [Value(**{**v.__dict__, "metric": metric}) for v in vals]
                 if kind == "warehouse":
                     groups["warehouse_synthetic" if comp.synthetic else "warehouse_real"].extend(vals)
                 else:
                     groups["reference" if kind == "reference" else "published"].extend(vals)
-                if idx == 0:
+                if idx == 0 or not any(s["metric"] == metric for s in prov["sources"]):
                     prov["sources"].append(_provenance(comp))
-    # secondary published analyses (TRAC, CRS, …) for the same quantity and period
-    secondary = pub.figures_for(e.metric, c.readings, where, day) if c.kind == "level" else []
-    prov["published"] = secondary
-    for f in secondary:
-        if f.get("value") is not None and f.get("matches_period"):
-            groups["published"].append(Value(
-                metric=e.metric, variant=f.get("variant") or f.get("label"), value=float(f["value"]) if not e.complement else 1 - float(f["value"]),
-                reading=f.get("reading", "primary"), default=False, primary_reading=True,
-                source="published", period=f.get("period"), extra={"citation": f.get("citation")}))
     order = ("warehouse_real", "reference", "published", "warehouse_synthetic")
     basis: list[Value] = []
     for k in order:
         if groups[k]:
             basis = groups[k]
-            if k == "published" and not any(v.default for v in basis):
-                basis = [Value(**{**v.__dict__, "default": i == 0}) for i, v in enumerate(basis)]
+            if k == "published" and not any(v.default and v.primary_reading for v in basis):
+                first = next((v for v in basis if v.primary_reading), basis[0])
+                basis = [Value(**{**v.__dict__, "default": v is first}) for v in basis]
             break
     shown = [v for k in order for v in groups[k]]
     if c.readings and not prov["sources"]:
@@ -330,28 +323,31 @@ def _confusables(c: Candidate, e, computer: Computer, basis: list[Value], day: d
         where = _where_for(metric, {**c.match.scope, **(conf.get("where") or {})})
         if conf.get("where") and where == _where_for(metric, c.match.scope) and metric == e.metric:
             continue
-        candidates = [metric]
-        from immfacts.claims.lexicon import load_lexicon
-
-        entry = load_lexicon().entry(metric)
-        if real and entry is not None and entry.published and not computer.is_reference(metric):
-            candidates.append(entry.published)
+        candidates = [metric] + (published_ids(metric) if real else [])
         for mid in candidates:
             comp = computer.compute(mid, c.readings[0], where, "latest" if computer.is_reference(mid) else None)
             if isinstance(comp, Computed) and comp.synthetic == (not real):
                 for entry_v in comp.values:
-                    if conf.get("variant") and entry_v.get("variant") != conf["variant"]:
+                    if mid == metric and conf.get("variant") and entry_v.get("variant") != conf["variant"]:
                         continue
-                    if not conf.get("variant") and not entry_v.get("default"):
+                    if mid == metric and not conf.get("variant") and not entry_v.get("default"):
+                        continue
+                    if mid != metric and conf.get("variant"):
                         continue
                     out.append(Value(metric=mid, variant=entry_v.get("variant"), value=pick_value(entry_v, comp.result, None, False),
                                      label=conf.get("label"), source="confusable", synthetic=comp.synthetic))
-        if real:
-            for f in pub.figures_for(metric, c.readings, where, day):
-                if f.get("matches_period") and f.get("value") is not None:
-                    out.append(Value(metric=metric, variant=f.get("label"), value=float(f["value"]),
-                                     label=f"{conf.get('label')} — {f.get('label')}", source="published"))
     return out
+
+
+def published_ids(metric: str) -> list[str]:
+    """Reference series holding published figures for an EOIR metric (EOIR's own, then analyses)."""
+    if not metric.startswith("eoir.") or metric.startswith("eoir.published"):
+        return []
+    from immfacts.claims.lexicon import load_lexicon
+
+    entry = load_lexicon().entry(metric)
+    out = [entry.published] if entry is not None and entry.published else []
+    return out + ["published." + metric[len("eoir."):]]
 
 
 def _editions(d: dict[str, Any], c: Candidate, e, computer: Computer, where, tol, v: Verdict, day: dt.date) -> None:
