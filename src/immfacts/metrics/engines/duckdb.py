@@ -1,0 +1,19 @@
+"""The DuckDB engine (default): an in-process DuckDB with one view per model Parquet file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import ibis
+
+from immfacts.metrics.engines import EngineSession
+
+
+def open_session(model_dir: Path, spark_master: Any = None) -> EngineSession:
+    """Views over ``model_dir/*.parquet`` on a fresh in-memory DuckDB."""
+    con = ibis.duckdb.connect()
+    tables = {}
+    for path in sorted(Path(model_dir).glob("*.parquet")):
+        tables[path.stem] = con.read_parquet(str(path), table_name=path.stem)
+    return EngineSession("duckdb", "duckdb", con, tables)
