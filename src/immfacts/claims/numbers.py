@@ -225,11 +225,12 @@ _AFTER = {
     "money": re.compile(r"^\s*(?:dollars?|usd|euros?|pounds?|cents?)\b", re.I),
     "legal": re.compile(r"^\s*(?:cfr|u\.s\.c\.|usc|i&n|f\.\s?\d|fr\b|s\.\s?ct\.)", re.I),
     "time": re.compile(r"^\s*(?:a\.m\.|p\.m\.|am\b|pm\b|:\d)", re.I),
+    "sample size": re.compile(r"^\s*(?:registered\s+|likely\s+|eligible\s+)?(?:voters|adults|people|respondents|Americans)\s+(?:surveyed|polled|interviewed)\b|^\s*(?:registered|likely|eligible)\s+voters\b", re.I),
     "judges": re.compile(
         r"^\s*(?:(?:new|more|additional|full-time|sitting|active|immigration|federal|"
         r"appellate|board)\s+)*(?:judges?|courts?|courtrooms?|lawyers?|attorneys?|staff|"
         r"employees|clerks|agents|officers|interpreters|pages?|words|people\s+surveyed|"
-        r"respondents\b(?!\s+(?:were|had|have))|registered\s+voters|likely\s+voters|adults\s+surveyed|"
+        r"respondents\b(?!\s+(?:were|had|have))|"
         r"states|countries|counties|cities|sectors|stations|facilities|beds|miles|feet|"
         r"members|senators|votes)\b",
         re.I),

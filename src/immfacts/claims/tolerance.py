@@ -2,7 +2,7 @@
 
 A reporter's number is rounded, and its comparator says which side of it the truth lies on.
 The rules (``v`` the written value, ``s`` the step of its last written digit, ``h`` the
-rounding half-width ``s/2``, capped at 10 % of ``|v|`` so that "2 million" does not admit
+rounding half-width ``s/2``, for counts capped at 10 % of ``|v|`` so that "2 million" does not admit
 1.5 million):
 
 ===========  ===============================  =========================================
@@ -83,10 +83,10 @@ def _g(x: float) -> str:
     return f"{x:.6g}" if abs(x) < 1000 else f"{x:,.0f}"
 
 
-def half_width(value: float, step: float) -> float:
-    """Rounding half-width of a written number, capped at 10 % of its size."""
+def half_width(value: float, step: float, unit: str = "count") -> float:
+    """Rounding half-width of a written number; for counts capped at 10 % of its size."""
     h = abs(step) / 2.0
-    if value:
+    if value and unit != "percent":
         h = min(h, ROUNDING_CAP * abs(value))
     return h
 
@@ -96,7 +96,7 @@ def tolerance(value: float, step: float, comparator: str = "exact", unit: str = 
     if comparator not in COMPARATORS:
         raise ValueError(f"unknown comparator {comparator!r}")
     v = float(value)
-    h = half_width(v, step)
+    h = half_width(v, step, unit)
     mag = abs(v)
     if comparator == "exact":
         t = Tolerance(v - h, v + h, True, False, f"rounding: written to the nearest {_g(step)}")
