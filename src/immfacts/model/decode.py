@@ -2,19 +2,18 @@
 
 EOIR re-uses letters: ``T`` in ``DEC_CODE`` (a C-type code) is *Terminated*, ``T`` in
 ``OTHER_COMP`` (an O-type code) is *Transfer*; ``V`` is voluntary departure for RMV but
-*Vacate* for CFR. So decoding always joins the release's own ``tblLookupCourtDecision`` on
-the triple ``(strCaseType, strDecCode, strDecType)`` and classifies the *row*:
+*Vacate* for CFR. So decoding never looks at a letter alone:
 
-* O-type rows by code: admin closure codes (``A, B, K, M, Y``; ``P`` under
-  ``tps_as_admin_closure``), ``C`` change of venue, ``T`` transfer, ``F`` failure to
-  prosecute, anything else ``other``;
-* C-type rows by their description, first matching rule of ``ModelRules.description_rules``
-  (``pd_termination`` before ``termination``), else ``other``.
+* O-type codes (``OTHER_COMP``) are classified by code: admin closure codes (``A, B, K, M,
+  Y``; ``P`` under ``tps_as_admin_closure``), ``C`` change of venue, ``T`` transfer, ``F``
+  failure to prosecute, anything else ``other``. ``C``, ``T`` and ``J`` (jurisdiction
+  transferred to the BIA) are not terminal.
+* C-type codes (``DEC_CODE``) are classified by the description of the release's own
+  ``tblLookupCourtDecision`` row for ``(proceeding CASE_TYPE, code, 'C')``, first matching rule
+  of ``ModelRules.description_rules`` (``pd_termination`` before ``termination``); a code with
+  no such row decodes to ``other`` with the raw code kept.
 
-Rows whose code is in ``non_terminal_codes`` (``J``, jurisdiction transferred to the BIA) are
-not terminal, whatever their class. A code missing from the lookup decodes to ``other``
-(terminal) with the raw code kept. If a release ships no lookup, the bundled copy in
-``model/data/`` (with its provenance) is used.
+If a release ships no lookup, the bundled EOIR lookup (:mod:`immfacts.data`) is used.
 """
 
 from __future__ import annotations
@@ -23,24 +22,22 @@ from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
-import pyarrow.csv as pacsv
+import pyarrow as pa
 from ibis import _
 
 from immfacts.model.rules import ModelRules
 from immfacts.model.staged import COURT_DECISION_LOOKUP, find_column, lookup_path
 
-BUNDLED_LOOKUP = Path(__file__).parent / "data" / "tblLookupCourtDecision.tsv"
+_LOOKUP_COLUMNS = ("strCaseType", "strDecCode", "strDecType", "strDecDescription")
 
 
 def bundled_court_decisions() -> ir.Table:
-    """The bundled fallback lookup (see model/data/PROVENANCE.md) as an in-memory table."""
-    tbl = pacsv.read_csv(
-        BUNDLED_LOOKUP,
-        parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False),
-        convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(
-            ["strCaseType", "strDecCode", "strDecType", "strDecDescription", "source"], "string")),
-    )
-    return ibis.memtable(tbl)
+    """The bundled EOIR tblLookupCourtDecision (immfacts/data/lookups) as an in-memory table."""
+    from immfacts.data import bundled_lookup_path, read_lookup
+
+    rows = read_lookup(bundled_lookup_path(COURT_DECISION_LOOKUP))
+    return ibis.memtable(pa.table({c: [r.get(c) for r in rows] for c in _LOOKUP_COLUMNS},
+                                  schema=pa.schema([(c, pa.string()) for c in _LOOKUP_COLUMNS])))
 
 
 def court_decision_lookup(con, release_dir: Path | None) -> tuple[ir.Table, str]:
@@ -49,8 +46,7 @@ def court_decision_lookup(con, release_dir: Path | None) -> tuple[ir.Table, str]
     if path is None:
         return bundled_court_decisions(), "bundled"
     t = con.read_parquet(str(path), table_name="lookup_court_decision")
-    needed = ("strCaseType", "strDecCode", "strDecType", "strDecDescription")
-    cols = {n: find_column(t, n) for n in needed}
+    cols = {n: find_column(t, n) for n in _LOOKUP_COLUMNS}
     if any(v is None for v in cols.values()):
         return bundled_court_decisions(), "bundled (release lookup lacks columns)"
     return t.select(**{n: t[c].cast("string") for n, c in cols.items()}), "release"
@@ -60,8 +56,21 @@ def _norm(col: ir.StringValue) -> ir.StringValue:
     return col.strip().upper()
 
 
+def other_completion_class(code: ir.StringValue, rules: ModelRules) -> ir.StringValue:
+    """Outcome class of an O-type (OTHER_COMP) code."""
+    admin = list(rules.admin_closure_codes) + (["P"] if rules.tps_as_admin_closure else [])
+    return ibis.cases(
+        (code.isin(admin), "admin_closure"),
+        (code == rules.change_of_venue_code, "change_of_venue"),
+        (code == rules.transfer_code, "transfer"),
+        (code == rules.failure_to_prosecute_code, "failure_to_prosecute"),
+        else_="other",
+    )
+
+
 def classify(lookup: ir.Table, rules: ModelRules) -> ir.Table:
-    """One row per (case_type, code, decision_kind) with its outcome class and terminality.
+    """One row per (case_type, code, decision_kind) of the lookup with its description and,
+    for C-type rows, the outcome class its description gives (O-type rows: by code).
 
     Duplicate natural keys (lookups carry them) keep the first description alphabetically,
     so the result does not depend on file order.
@@ -74,14 +83,6 @@ def classify(lookup: ir.Table, rules: ModelRules) -> ir.Table:
     ).filter(_.case_type.notnull(), _.code.notnull(), _.decision_kind.isin(["C", "O"]))
     t = t.group_by(["case_type", "code", "decision_kind"]).aggregate(description=_.description.min())
     desc = t.description.lower().fill_null("")
-    admin = list(rules.admin_closure_codes) + (["P"] if rules.tps_as_admin_closure else [])
-    o_class = ibis.cases(
-        (t.code.isin(admin), "admin_closure"),
-        (t.code == rules.change_of_venue_code, "change_of_venue"),
-        (t.code == rules.transfer_code, "transfer"),
-        (t.code == rules.failure_to_prosecute_code, "failure_to_prosecute"),
-        else_="other",
-    )
     branches = []
     for cls, all_of, any_of in rules.description_rules:
         cond = ibis.literal(True)
@@ -94,11 +95,6 @@ def classify(lookup: ir.Table, rules: ModelRules) -> ir.Table:
             cond = cond & any_cond
         branches.append((cond, cls))
     c_class = ibis.cases(*branches, else_="other")
-    outcome = ibis.cases((t.decision_kind == "O", o_class), else_=c_class)
-    t = t.mutate(outcome_class=outcome)
     return t.mutate(
-        terminal=~(
-            t.outcome_class.isin(["change_of_venue", "transfer"])
-            | t.code.isin(list(rules.non_terminal_codes))
-        )
+        outcome_class=ibis.cases((t.decision_kind == "O", other_completion_class(t.code, rules)), else_=c_class)
     )

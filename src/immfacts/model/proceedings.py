@@ -15,6 +15,7 @@ import ibis
 import ibis.expr.types as ir
 from ibis import _
 
+from immfacts.model.decode import other_completion_class
 from immfacts.model.rules import ModelRules
 
 
@@ -50,6 +51,12 @@ def proceedings(proc: ir.Table, case: ir.Table, decoded: ir.Table, rules: ModelR
         [j.ptype == decoded.case_type, j.code == decoded.code, j.decision_kind == decoded.decision_kind],
     )
     in_scope_types = list(rules.in_scope_case_types)
+    # O-type codes are classified by code (no lookup row needed); C-type by the lookup row.
+    cls = ibis.cases(
+        (~j.completed, ibis.null("string")),
+        (j.decision_kind == "O", other_completion_class(j.code, rules)),
+        else_=j.outcome_class.fill_null("other"),
+    )
     return j.select(
         idnproceeding=j.IDNPROCEEDING,
         idncase=j.IDNCASE,
@@ -69,8 +76,9 @@ def proceedings(proc: ir.Table, case: ir.Table, decoded: ir.Table, rules: ModelR
         code=j.code,
         description=j.description,
         in_lookup=j.outcome_class.notnull(),
-        outcome_class=ibis.cases((j.completed, j.outcome_class.fill_null("other")), else_=ibis.null("string")),
-        terminal=j.completed & j.terminal.fill_null(True),
+        outcome_class=cls,
+        terminal=j.completed & ~cls.isin(["change_of_venue", "transfer"]).fill_null(False)
+        & ~((j.decision_kind == "O") & j.code.isin(list(rules.non_terminal_other_codes))).fill_null(False),
         absentia=(j.ABSENTIA.strip().upper() == "Y").fill_null(False),
         court=j.BASE_CITY_CODE.strip().upper(),
         hearing_location=j.HEARING_LOC_CODE.strip().upper(),

@@ -54,8 +54,8 @@ class ModelRules:
     transfer_code: str = "T"
     #: O-type code of failure to prosecute.
     failure_to_prosecute_code: str = "F"
-    #: Codes (either decision type) meaning "jurisdiction transferred to the BIA": not terminal.
-    non_terminal_codes: tuple[str, ...] = ("J",)
+    #: Further O-type codes that are not terminal (``J``: jurisdiction transferred to the BIA).
+    non_terminal_other_codes: tuple[str, ...] = ("J",)
     #: Application code(s) that make a case an asylum case.
     asylum_codes: tuple[str, ...] = ("ASYL",)
     #: The wider I-589 family (asylum, withholding, CAT), for the ``i589`` asylum-family rows.
