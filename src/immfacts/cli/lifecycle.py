@@ -85,18 +85,18 @@ def register(app: typer.Typer) -> None:
         if any(r.get("synthetic") for r in rows):
             common.synthetic_banner()
         t = Table(title="Releases (newest first; * = default for --release)")
-        for col in ("id", "data date", "synthetic", "cases", "proceedings", "applications", "size", "ingest"):
-            t.add_column(
-                col,
-                justify="right" if col in ("cases", "proceedings", "applications", "size") else "left",
-                no_wrap=col != "ingest",
-            )
+        t.add_column("id", no_wrap=True)
+        t.add_column("data date", no_wrap=True)
+        t.add_column("kind")
+        for col in ("cases", "procs", "appls", "size"):
+            t.add_column(col, justify="right")
+        t.add_column("ingest")
         for r in rows:
             n = r.get("rows") or {}
             t.add_row(
                 ("* " if r.get("default") else "") + r["id"],
                 r.get("data_date") or "—",
-                "SYNTHETIC" if r.get("synthetic") else ("—" if r.get("synthetic") is None else "no"),
+                "SYNTHETIC" if r.get("synthetic") else ("—" if r.get("synthetic") is None else "real"),
                 *(f"{n[k]:,}" if n.get(k) is not None else "—" for k in ("cases", "proceedings", "applications")),
                 _size(r.get("size_bytes")),
                 r["ingest"]["summary"],

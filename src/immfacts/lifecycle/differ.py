@@ -275,7 +275,7 @@ def _proceeding_outcomes(con: duckdb.DuckDBPyConnection, model: bool) -> dict[st
     ).fetchone()
     out: dict[str, Any] = {
         "changed": int(n),
-        "by_field": {"DEC_CODE": int(dec), "OTHER_COMP": int(oth), "COMP_DATE": int(date)},
+        "by_field": {"DEC_CODE": int(dec or 0), "OTHER_COMP": int(oth or 0), "COMP_DATE": int(date or 0)},
         "transitions": _transitions(con, "_proc_changed"),
         "sample": [r[0] for r in con.execute(f"SELECT k FROM _proc_changed ORDER BY k LIMIT {SAMPLE_IDS}").fetchall()],
     }
