@@ -30,7 +30,10 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     src = SHARED / "eoir_schema"
     with open(src / "deportationdata_value_frequencies_by_field.csv", encoding="utf-8", newline="") as fh:
-        freq = [r for r in csv.DictReader(fh) if r["table"] in TABLES and not r["name"].endswith("_TO_BE_REMOVED")]
+        freq = [
+            r for r in csv.DictReader(fh)
+            if r["table"] in TABLES and not r["name"].endswith("_TO_BE_REMOVED") and not set(r["value"]) & set("\r\n")
+        ]  # values with line breaks are junk and would not survive an unquoted CSV
     with open(OUT / "value_frequencies.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["table", "name", "value", "n", "pct"])
