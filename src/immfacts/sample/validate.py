@@ -118,7 +118,7 @@ def value_counters(spec: TableSpec, cols: dict[str, pa.Array]) -> dict[str, dict
         norm = pc.if_else(is_tok, pa.scalar(None, pa.string()), upper)
         codes = shipped_codes(col.lookup) if col.lookup else None
         if codes is not None:
-            bad = pc.invert(pc.is_in(norm, value_set=pa.array(sorted(codes))))
+            bad = pc.and_(pc.is_valid(norm), pc.invert(pc.is_in(norm, value_set=pa.array(sorted(codes)))))
             c["invalid_codes"] = pc.sum(pc.fill_null(bad, False)).as_py() or 0
         elif col.pattern:
             bad = pc.invert(pc.match_substring_regex(norm, col.pattern))
