@@ -30,6 +30,22 @@ from immfacts.claims.verdict import Value, Verdict, decide, explain
 from immfacts.claims.when import Reading
 
 CBP_KEYS = {"nationality": "citizenship"}
+# scope values as the EOIR model writes them
+EOIR_VALUES = {
+    ("custody", "detained"): "D",
+    ("custody", "never_detained"): "N",
+}
+# scope words that name the agency rather than narrow the count: dropped when the metric has no such dimension
+SOFT_KEYS = ("component",)
+# CBP encounter variants that are a region/component scope (the scope picks the default)
+CBP_SCOPE_VARIANTS = {
+    ("southwest_land_border", "USBP"): "southwest_land_border_usbp",
+    ("southwest_land_border", None): "southwest_land_border",
+    ("northern_land_border", None): "northern_land_border",
+    ("nationwide", None): "nationwide",
+    ("nationwide", "USBP"): "usbp",
+    (None, "USBP"): "usbp",
+}
 
 
 def _as_date(as_of: Any) -> dt.date:
@@ -109,10 +125,48 @@ def _fmt_value(v: float | None, unit: str) -> str:
     return f"{v:,.0f}"
 
 
+def _dimensions(metric: str) -> tuple[str, ...] | None:
+    try:
+        if Computer.is_reference(metric):
+            from immfacts.reference.specs import get_spec
+
+            return tuple(get_spec(metric).dimensions)
+        from immfacts.metrics import catalogue
+
+        return next((tuple(c["dimensions"]) for c in catalogue() if c["id"] == metric), None)
+    except Exception:  # noqa: BLE001 - unknown metric: no filter can be checked
+        return None
+
+
 def _where_for(metric: str, scope: dict[str, Any]) -> dict[str, Any]:
-    if metric.startswith("cbp."):
-        return {CBP_KEYS.get(k, k): v for k, v in scope.items()}
-    return dict(scope)
+    """The scope as the metric's filters (names and values as the catalogue writes them)."""
+    out: dict[str, Any] = {}
+    for k, v in scope.items():
+        if metric.startswith("cbp."):
+            if metric == "cbp.encounters" and k in ("region", "component"):
+                continue  # chosen through the variants (see _scope_variant)
+            out[CBP_KEYS.get(k, k)] = v
+        elif k == "represented":
+            out["representation"] = "represented" if v else "unrepresented"
+        else:
+            out[k] = EOIR_VALUES.get((k, v), v)
+    dims = _dimensions(metric)
+    if dims is not None:
+        out = {k: v for k, v in out.items() if k in dims or (k not in SOFT_KEYS and (k, v) != ("region", "nationwide"))}
+    return out
+
+
+def _unsupported(metric: str, where: dict[str, Any]) -> list[str]:
+    dims = _dimensions(metric)
+    return [k for k in where if dims is not None and k not in dims]
+
+
+def _scope_variant(metric: str, scope: dict[str, Any]) -> str | None:
+    """For CBP encounters, the variant the region/component words name."""
+    if metric != "cbp.encounters":
+        return None
+    key = (scope.get("region"), scope.get("component"))
+    return CBP_SCOPE_VARIANTS.get(key) or CBP_SCOPE_VARIANTS.get((key[0], None))
 
 
 def _base(c: Candidate) -> dict[str, Any]:
@@ -177,7 +231,14 @@ def _check_one(c: Candidate, computer: Computer, day: dt.date, idx: int) -> dict
                     unit if c.claimed_unit not in ("ratio", "count_change") else "count")
     d["tolerance"] = tol.to_dict()
     where = _where_for(e.metric, m.scope)
-    basis, shown, prov, reasons = _gather(c, e, computer, where, day)
+    missing = _unsupported(e.metric, where)
+    if missing:
+        words = ", ".join(f"{k}={where[k]}" for k in missing)
+        return _not_checkable(d, f"scope not available: {e.metric} cannot be broken down by {words}")
+    preferred = _scope_variant(e.metric, m.scope)
+    if preferred:
+        d["notes"].append(f"scope words select the variant “{preferred}”")
+    basis, shown, prov, reasons = _gather(c, e, computer, where, day, preferred)
     d["computed"] = [_value_dict(v) for v in shown]
     d["published"] = [_value_dict(v) for v in shown if v.source == "published"]
     d["provenance"] = prov
@@ -188,7 +249,8 @@ def _check_one(c: Candidate, computer: Computer, day: dt.date, idx: int) -> dict
         return _not_checkable(d, reason)
     confusables = _confusables(c, e, computer, basis, day)
     v = decide(tol, basis, confusables)
-    default = next((x for x in basis if x.default and x.primary_reading), basis[0])
+    with_value = [x for x in basis if x.value is not None] or basis
+    default = next((x for x in with_value if x.default and x.primary_reading), with_value[0])
     claimed_txt = f"“{c.number.text}”" + (f" ({c.comparator.replace('_', ' ')})" if c.comparator != "exact" else "")
     d["verdict"] = v.verdict
     if v.under is not None and v.verdict == "consistent_under_variant":
@@ -217,7 +279,7 @@ def _value_dict(v: Value) -> dict[str, Any]:
 
 
 def _values_from(comp: Computed, c: Candidate, e, idx: int, source: str, edition: str | None,
-                 base: Computed | None = None) -> list[Value]:
+                 base: Computed | None = None, preferred: str | None = None) -> list[Value]:
     out = []
     base_vals = {b.get("variant"): b for b in base.values} if base else {}
     for entry in comp.values:
@@ -229,7 +291,9 @@ def _values_from(comp: Computed, c: Candidate, e, idx: int, source: str, edition
         period = getattr(comp.result, "period", None) or comp.reading.to_dict()
         out.append(Value(
             metric=e.metric, variant=entry.get("variant"), value=val,
-            reading=comp.reading.label, default=bool(entry.get("default")), primary_reading=idx == 0,
+            reading=comp.reading.label,
+            default=(entry.get("variant") == preferred) if preferred and any(x.get("variant") == preferred for x in comp.values) else bool(entry.get("default")),
+            primary_reading=idx == 0,
             source=source, period=period, synthetic=comp.synthetic,
             extra={"edition": edition} if edition else {},
         ))
@@ -246,7 +310,7 @@ def _change(cur: float | None, base: float | None, unit: str) -> float | None:
     return cur - base  # points, count_change
 
 
-def _gather(c: Candidate, e, computer: Computer, where: dict[str, Any], day: dt.date):
+def _gather(c: Candidate, e, computer: Computer, where: dict[str, Any], day: dt.date, preferred: str | None = None):
     """(verdict basis values, all values shown, provenance, reasons nothing was computed)."""
     reasons: list[str] = []
     prov: dict[str, Any] = {"sources": []}
@@ -269,7 +333,7 @@ def _gather(c: Candidate, e, computer: Computer, where: dict[str, Any], day: dt.
                     if kind != "published":
                         reasons.append(comp.reason)
                     continue
-                vals = _values_from(comp, c, e, idx, kind, edition, base)
+                vals = _values_from(comp, c, e, idx, kind, edition, base, preferred)
                 if kind == "published":
                     vals = [Value(**{**v.__dict__, "metric": metric}) for v in vals]
                 if kind == "warehouse":
@@ -360,7 +424,7 @@ def _editions(d: dict[str, Any], c: Candidate, e, computer: Computer, where, tol
         d["editions"] = {"latest": v.verdict, "as_of": None,
                          "note": f"no edition current at {day.isoformat()}: {asof.reason}"}
         return
-    vals = _values_from(asof, c, e, 0, "reference", "as-of")
+    vals = _values_from(asof, c, e, 0, "reference", "as-of", preferred=_scope_variant(e.metric, c.match.scope))
     v2 = decide(tol, vals)
     note = None
     period_latest = getattr(getattr(latest, "result", None), "period", None)

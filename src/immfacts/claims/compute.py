@@ -114,6 +114,7 @@ class Computer:
                     if edition != "latest":
                         kwargs["as_of"] = self.as_of
                 result = reference.compute(metric, **kwargs)
+                _fill_missing_variants(reference, metric, kwargs, result)
             else:
                 if self.warehouse is None:
                     return Unavailable("data not loaded: no EOIR release in the warehouse (run `immfacts ingest` or `make demo`)")
@@ -129,6 +130,18 @@ class Computer:
         except (ImportError, AttributeError) as e:  # a stage not installed in this build
             return Unavailable(f"not computable: {e}")
         return Computed(metric, reading, _variant_values(result), result, edition)
+
+
+def _fill_missing_variants(reference: Any, metric: str, kwargs: dict[str, Any], result: Any) -> None:
+    """Ask again, one variant at a time, for variants that came back without a value or error."""
+    for v in getattr(result, "variants", None) or []:
+        if v.get("value") is None and not v.get("error") and v.get("variant"):
+            try:
+                one = reference.compute(metric, **{**kwargs, "variant": v["variant"]})
+            except ImmfactsError as e:
+                v["error"] = e.message
+                continue
+            v["value"] = one.value
 
 
 def _variant_values(result: Any) -> list[dict[str, Any]]:

@@ -202,7 +202,25 @@ def extract(text: str, as_of: dt.date) -> list[Candidate]:
     return out
 
 
+_DURATION = re.compile(r"^\s*-?\s*(?P<u>years?|months?|weeks?|days?)\b", re.I)
+_DAYS = {"year": 365.25, "month": 30.44, "week": 7.0, "day": 1.0}
+
+
+def _as_duration(s: Sentence, n: NumberMention, others, lex) -> NumberMention | None:
+    """A duration ("4.5 years") is a claim only when it measures case age / waiting time."""
+    m = _DURATION.match(s.text[n.end:])
+    if not m:
+        return None
+    mult = _DAYS[m.group("u").lower().rstrip("s")]
+    d = NumberMention(n.start, n.start + len(n.text) + m.end(), s.text[n.start:n.end + m.end()],
+                      n.value * mult, "days", n.step * mult, n.form)
+    hit = match_number(s.text, (d.start, d.end), "days", others, lex=lex)
+    return d if hit.entry is not None and hit.entry.unit == "days" else None
+
+
 def _candidate(s, n, numbers, spans, phrases, carry, domain, as_of, lex) -> Candidate | None:
+    if n.skip == "duration":
+        n = _as_duration(s, n, [sp for sp in spans if sp != (n.start, n.end)], lex) or n
     if not n.is_claim_candidate:
         return None
     others = [sp for sp in spans if sp != (n.start, n.end)]
@@ -233,6 +251,16 @@ def _candidate(s, n, numbers, spans, phrases, carry, domain, as_of, lex) -> Cand
     return cand
 
 
+def _first_year(r: Reading) -> Reading:
+    end = dt.date(r.start.year + 1, r.start.month, r.start.day) - dt.timedelta(days=1)
+    return Reading(r.start, end, r.label, r.text, r.notes + ("base: the first year of the range",))
+
+
+def _last_year(r: Reading) -> Reading:
+    start = dt.date(r.end.year - 1, r.end.month, r.end.day) + dt.timedelta(days=1)
+    return Reading(start, r.end, r.label, r.text, r.notes + ("the last year of the range",))
+
+
 def _attach_period(cand: Candidate, text: str, n: NumberMention, phrases: list[PeriodPhrase],
                    carry: PeriodPhrase | None, as_of: dt.date) -> None:
     own = [p for p in phrases if p.readings and not p.comparison]
@@ -246,7 +274,13 @@ def _attach_period(cand: Candidate, text: str, n: NumberMention, phrases: list[P
                 base_phrase = p
         own = [p for p in own if p is not base_phrase]
     if own:
-        p = min(own, key=lambda q: abs(q.start - n.start) if q.start >= n.end else abs(n.start - q.end) + 0.5)
+        # the narrowest period wins ("under Trump … in fiscal 2020" is about fiscal 2020), then the nearest
+        def width(q: PeriodPhrase) -> int:
+            r = q.readings[0]
+            return (r.end - r.start).days if r.start else 0
+        def dist(q: PeriodPhrase) -> float:
+            return abs(q.start - n.start) if q.start >= n.end else abs(n.start - q.end) + 0.5
+        p = min(own, key=lambda q: (width(q), dist(q)))
         cand.readings, cand.period_text, cand.period_source = p.readings, p.text, "sentence"
     elif carry is not None and not stock:
         cand.readings, cand.period_text, cand.period_source = carry.readings, carry.text, "carried"
@@ -257,9 +291,15 @@ def _attach_period(cand: Candidate, text: str, n: NumberMention, phrases: list[P
         cand.period_text, cand.period_source = None, "publication_date"
     else:
         cand.period_source = "none"
+    if cand.kind == "change" and cand.readings and not comp and base_phrase is None and cand.readings[0].start is not None \
+            and (cand.readings[0].end - cand.readings[0].start).days > 400:
+        # "doubled between 2019 and 2023": from the first year to the last
+        cand.base_readings = tuple(_first_year(r) for r in cand.readings)
+        cand.readings = tuple(_last_year(r) for r in cand.readings)
     if stock and cand.readings:
         cand.readings = tuple(r.as_stock() for r in cand.readings)
-    if cand.kind == "change" and cand.readings:
+        cand.base_readings = tuple(r.as_stock() for r in cand.base_readings)
+    if cand.kind == "change" and cand.readings and not cand.base_readings:
         if comp:
             cand.base_readings = tuple(comparison_reading(r, comp[0]) for r in cand.readings)
         elif base_phrase is not None:

@@ -58,8 +58,19 @@ def _cost(sentence: str, num: tuple[int, int], span: tuple[int, int], others: li
         lo, hi, before = span[1], num[0], True
     else:
         return 0.0
-    cost = float(words_between(sentence, lo, hi)) + (1.5 if before else 0.0)
+    d = words_between(sentence, lo, hi)
+    cost = float(d) + (1.5 if before else 0.0)
     cost += 6.0 * sum(1 for o in others if o[0] >= lo and o[1] <= hi)
+    # words nearer to another number belong to it ("31,859 were granted asylum and 102,550 …")
+    for o in others:
+        if before and o[1] > span[0]:
+            continue
+        if not before and o[0] < span[1]:
+            continue
+        gap = words_between(sentence, o[1], span[0]) if before else words_between(sentence, span[1], o[0])
+        if gap < d or (before and gap == d):
+            cost += 10.0
+            break
     return cost
 
 
@@ -133,6 +144,11 @@ def match_number(
                 oos = (c, o, m)
     if best is not None and best[0][0] <= 14:
         (c, _, _), e, m = best
+        if e.metric == "eoir.asylum.grant_rate":
+            judge = next((j for j in lex.metrics if j.judge_level), None)
+            jm = next((h.search(sentence) for h in judge.heads if h.search(sentence)), None) if judge else None
+            if jm is not None:
+                e, m = judge, jm
         if oos is not None and oos[0] < c:
             return Match(None, not_checkable=oos[1].reason, head=oos[2].group(0), head_span=oos[2].span(), cost=oos[0])
         scope, words = find_scope(sentence, e.metric, lex)

@@ -54,12 +54,12 @@ _PCT = r"(?:\s*(?:%|percent\b|per\s+cent\b|pct\b))"
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     # "one in five", "1 in 4", "one out of every three"
     ("ratio", re.compile(
-        rf"\b(?P<num>{_WORDNUM}|\d+)\s+(?:in|out\s+of)\s+(?:every\s+)?(?P<den>{_WORDNUM}|\d+)\b(?!\s*(?:%|percent))",
+        rf"(?<![\d,.])\b(?P<num>{_WORDNUM}|\d{{1,2}})\s+(?:in|out\s+of)\s+(?:every\s+)?(?P<den>{_WORDNUM}|\d{{1,2}})\b(?!\s*(?:%|percent|[,.]\d))",
         re.I)),
     # "two-thirds", "a third", "one-fifth", "half", "three quarters"
     ("fraction", re.compile(
         rf"\b(?P<num>{_WORDNUM}|an?|\d+)[- ](?P<den>halves|half|thirds?|quarters?|fourths?|fifths?|sixths?|sevenths?|eighths?|ninths?|tenths?)\b"
-        r"|\b(?P<half>half)\b(?=\s+(?:of|the|all)\b)",
+        r"|\b(?P<half>half)\b(?=\s+(?:of|the|all)\b)|(?:(?<=by )|(?<=than )|(?<=nearly )|(?<=almost )|(?<=about ))(?P<half2>half)\b",
         re.I)),
     ("multiple", re.compile(r"\b(?P<mult>doubled|tripled|trebled|quadrupled|quintupled|halved)\b", re.I)),
     ("multiple", re.compile(
@@ -146,7 +146,7 @@ def _mention(form: str, m: re.Match[str], s: str) -> NumberMention | None:
             return None
         return NumberMention(a, b, m.group(0), n / d, "percent", _fraction_step(d), form)
     if form == "fraction":
-        if g.get("half"):
+        if g.get("half") or g.get("half2"):
             return NumberMention(a, b, m.group(0), 0.5, "percent", _fraction_step(2), form)
         num, den = g["num"], g["den"].lower()
         n = float(num) if num.isdigit() else _word_value(num)
@@ -222,13 +222,14 @@ _AFTER = {
         r"^\s*(?:-\s*)?(?:years?|months?|weeks?|days?|hours?|minutes?|decades?)\b(?!\s+(?:of\s+)?(?:encounters|cases|arrests|apprehensions))",
         re.I),
     "date": re.compile(rf"^\s*(?:st|nd|rd|th)?\s*(?:of\s+)?(?:{MONTHS})\b|^(?:st|nd|rd|th)\b", re.I),
-    "money": re.compile(r"^\s*(?:dollars?|usd|euros?|pounds?|cents?)\b", re.I),
+    "money": re.compile(r"^\s*(?:dollars?|usd|euros?|cents?)\b", re.I),
+    "distance": re.compile(r"^\s*-?\s*(?:miles?|kilometers?|kilometres?|km|feet|foot|acres?)\b", re.I),
     "legal": re.compile(r"^\s*(?:cfr|u\.s\.c\.|usc|i&n|f\.\s?\d|fr\b|s\.\s?ct\.)", re.I),
     "time": re.compile(r"^\s*(?:a\.m\.|p\.m\.|am\b|pm\b|:\d)", re.I),
     "sample size": re.compile(r"^\s*(?:registered\s+|likely\s+|eligible\s+)?(?:voters|adults|people|respondents|Americans)\s+(?:surveyed|polled|interviewed)\b|^\s*(?:registered|likely|eligible)\s+voters\b", re.I),
     "judges": re.compile(
         r"^\s*(?:(?:new|more|additional|full-time|sitting|active|immigration|federal|"
-        r"appellate|board)\s+)*(?:judges?|courts?|courtrooms?|lawyers?|attorneys?|staff|"
+        r"appellate|board|Border\s+Patrol|ICE|CBP|asylum|deportation)\s+)*(?:judges?|courts?|courtrooms?|lawyers?|attorneys?|staff|"
         r"employees|clerks|agents|officers|interpreters|pages?|words|people\s+surveyed|"
         r"respondents\b(?!\s+(?:were|had|have))|"
         r"states|countries|counties|cities|sectors|stations|facilities|beds|miles|feet|"
@@ -278,6 +279,8 @@ def _classify(n: NumberMention, s: str) -> NumberMention:
                 break
     if reason is None and n.unit == "count" and _SAMPLE.search(before):
         reason = "sample size"
+    if reason is None and re.search(r"margin\s+of\s+error(?:\s+of)?\s*(?:plus\s+or\s+minus\s+|±\s*)?$", before, re.I):
+        reason = "margin of error"
     if reason is None and n.unit == "count" and n.value < 10 and n.form == "digits" and n.step >= 1:
         reason = "small count"
     if reason is None:

@@ -167,6 +167,7 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     ("since_fy", re.compile(rf"\bsince\s+(?:the\s+(?:start|beginning)\s+of\s+)?{_FYR}(?P<y>(?:19|20)?\d\d)\b", re.I)),
     ("end_fy", re.compile(rf"\b(?:at|by|as of)\s+the\s+end\s+of\s+{_FYR}(?P<y>(?:19|20)?\d\d)\b", re.I)),
     ("fy", re.compile(rf"\b{_FYR}(?P<y>(?:19|20)?\d\d)\b(?!\s*(?:percent|%))", re.I)),
+    ("fy", re.compile(r"\b(?:the\s+)?(?P<y>(?:19|20)\d\d)\s+fiscal\s+year\b", re.I)),
     ("this_fy", re.compile(r"\b(?:so far )?(?:this|the current) fiscal year\b|\bfiscal year to date\b|\bso far this fiscal year\b", re.I)),
     ("last_fy", re.compile(r"\b(?:last|the previous|the prior|the past) fiscal year\b", re.I)),
     ("date_full", re.compile(rf"\b(?P<pre>as of|at the end of|by|on|through|since)?\s*{_MON}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+{_YR}\b", re.I)),
