@@ -17,6 +17,7 @@ source, on the same period.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import time
 from pathlib import Path
@@ -125,6 +126,7 @@ def _fmt_value(v: float | None, unit: str) -> str:
     return f"{v:,.0f}"
 
 
+@functools.lru_cache(maxsize=256)
 def _dimensions(metric: str) -> tuple[str, ...] | None:
     try:
         if Computer.is_reference(metric):

@@ -76,13 +76,36 @@ def snap_monthly(reading: Reading, as_of: dt.date) -> Reading:
     return Reading(start, end, reading.label, reading.text, tuple(notes))
 
 
+# Results shared between checks in one process (a warm server or a batch): reference series
+# keyed by the reference store in use, EOIR metrics by warehouse folder and release.
+_SHARED: dict[tuple, Computed | Unavailable] = {}
+_SHARED_MAX = 4096
+
+
+def _reference_key() -> Any:
+    try:
+        from immfacts.reference.store import get_store
+
+        return id(get_store())
+    except Exception:  # noqa: BLE001 - no reference stage: nothing to share
+        return None
+
+
 class Computer:
-    """Computes metrics for one check, with a cache."""
+    """Computes metrics for one check, with a cache (and a process-wide one behind it)."""
 
     def __init__(self, warehouse: Any, as_of: dt.date) -> None:
         self.as_of = as_of
         self.warehouse = warehouse
         self._cache: dict[tuple, Computed | Unavailable] = {}
+        self._ref_key = _reference_key()
+        self._wh_key: Any = None
+        if warehouse is not None:
+            try:
+                rel = warehouse.release()
+                self._wh_key = (str(warehouse.path), rel.id, rel.meta.get("ingested_at"))
+            except Exception:  # noqa: BLE001 - an unreadable warehouse is reported per claim
+                self._wh_key = None
 
     # -- public -------------------------------------------------------------------------
     def compute(self, metric: str, reading: Reading, where: dict[str, Any] | None = None,
@@ -92,7 +115,17 @@ class Computer:
             reading = snap_monthly(reading, self.as_of)
         key = (metric, reading.start, reading.end, tuple(sorted((where or {}).items())), edition, by)
         if key not in self._cache:
-            self._cache[key] = self._compute(metric, reading, where or {}, edition, by)
+            ref = self.is_reference(metric)
+            owner = self._ref_key if ref else self._wh_key
+            shared = (owner, self.as_of if edition == "as-of" else None, *key) if owner is not None else None
+            if shared is not None and shared in _SHARED:
+                self._cache[key] = _SHARED[shared]
+            else:
+                self._cache[key] = self._compute(metric, reading, where or {}, edition, by)
+                if shared is not None:
+                    if len(_SHARED) >= _SHARED_MAX:
+                        _SHARED.clear()
+                    _SHARED[shared] = self._cache[key]
         return self._cache[key]
 
     @staticmethod
@@ -105,6 +138,10 @@ class Computer:
         try:
             if self.is_reference(metric):
                 from immfacts import reference
+                from immfacts.reference.specs import is_reference_metric
+
+                if not is_reference_metric(metric):
+                    return Unavailable(f"out of catalogue: {metric} is not a reference series")
 
                 kwargs: dict[str, Any] = {"period": period, "where": where or None, "variant": "all"}
                 if by:
