@@ -155,14 +155,15 @@ def sources() -> list[dict[str, Any]]:
     return list_sources(get_store(), series(), specs())
 
 
-def add_cbp(path: Any, home: Any = None, released: Any = None) -> dict[str, Any]:
+def add_cbp(path: Any, home: Any = None, released: Any = None, max_revision: float = 0.05) -> dict[str, Any]:
     """Validate a new CBP Nationwide Encounters CSV and merge it into the user overlay.
 
-    See :func:`immfacts.reference.update.add_cbp`.
+    Reports the months added and revised; a malformed file raises ReferenceDataError and
+    changes nothing. See :func:`immfacts.reference.update.add_cbp`.
     """
     from immfacts.reference.update import add_cbp as _add
 
-    return _add(path, home=home, released=released)
+    return _add(path, home=home, released=released, max_revision=max_revision)
 
 
 def check(home: Any = None) -> dict[str, Any]:

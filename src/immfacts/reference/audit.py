@@ -23,12 +23,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from immfacts.errors import ReferenceDataError
 from immfacts.reference.specs import series, specs
 from immfacts.reference.store import (
     FAMILY_TABLES,
     SOURCE_FIELDS,
+    Release,
     Store,
     get_store,
+    load_releases,
     release_rank_key,
     sha256_file,
 )
@@ -58,32 +61,42 @@ def _source_problems(store: Store) -> list[dict[str, Any]]:
     return probs
 
 
-def _file_problems(store: Store) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _file_problems(releases: list[Release]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Presence and checksum of every CBP table file (before anything is loaded)."""
     probs, files = [], []
-    for rel in store.releases:
-        entry = {"release": rel.id, "family": rel.family, "origin": rel.origin, "file": str(rel.path)}
+    for rel in releases:
+        entry = {"release": rel.id, "family": rel.family, "origin": rel.origin, "file": str(rel.path), "ok": True}
         if not rel.path.exists():
             probs.append({"kind": "file", "item": rel.id, "detail": f"{rel.path} is missing"})
-            files.append({**entry, "ok": False})
-            continue
-        ok = True
-        if sha256_file(rel.path) != rel.sha256:
-            ok = False
-            probs.append({"kind": "file", "item": rel.id, "detail": "SHA-256 differs from the manifest (file changed since it was built)"})
+            entry["ok"] = False
+        elif sha256_file(rel.path) != rel.sha256:
+            probs.append({"kind": "file", "item": rel.id,
+                          "detail": "SHA-256 differs from the manifest (the file changed after it was written)"})
+            entry["ok"] = False
+        files.append(entry)
+    return probs, files
+
+
+def _total_problems(store: Store, files: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Row counts and fiscal-year totals of every loaded CBP table file against its manifest entry."""
+    probs = []
+    status = {f["release"]: f for f in files}
+    for rel in store.releases:
         table = FAMILY_TABLES[rel.family]
         rows = store.query(f"SELECT count(*) AS n FROM {table} WHERE release_id = ?", [rel.id])[0]["n"]
+        status[rel.id]["rows"] = rows
         if rows != rel.rows:
-            ok = False
+            status[rel.id]["ok"] = False
             probs.append({"kind": "file", "item": rel.id, "detail": f"{rows} rows, the manifest says {rel.rows}"})
         where = "AND component = 'ALL'" if rel.family == "enforcement_fy" else ""
         got = {int(r["fy"]): int(r["n"]) for r in store.query(
             f"SELECT fiscal_year AS fy, sum(encounters) AS n FROM {table} WHERE release_id = ? {where} GROUP BY 1", [rel.id])}
         if rel.fy_totals and got != rel.fy_totals:
-            ok = False
+            status[rel.id]["ok"] = False
             bad = [f"FY{y}: {got.get(y)} vs {n}" for y, n in rel.fy_totals.items() if got.get(y) != n]
-            probs.append({"kind": "totals", "item": rel.id, "detail": "fiscal-year totals differ from the manifest: " + "; ".join(bad[:4])})
-        files.append({**entry, "ok": ok, "rows": rows, "sha256": rel.sha256})
-    return probs, files
+            probs.append({"kind": "totals", "item": rel.id,
+                          "detail": "fiscal-year totals differ from the manifest: " + "; ".join(bad[:4])})
+    return probs
 
 
 def _figure_problems(store: Store) -> list[dict[str, Any]]:
@@ -230,17 +243,23 @@ def consistency(store: Store) -> list[dict[str, Any]]:
 
 def check(home: Any = None) -> dict[str, Any]:
     """Run every check (see the module docstring) and return the report."""
-    store = get_store(home)
-    file_probs, files = _file_problems(store)
-    problems = [*_catalogue_problems(), *_source_problems(store), *file_probs, *_figure_problems(store)]
+    file_probs, files = _file_problems(load_releases(home))
+    problems = [*_catalogue_problems(), *file_probs]
+    report: dict[str, Any] = {"ok": False, "problems": problems, "counts": {}, "files": files, "overlaps": [],
+                              "release_differences": [], "consistency": []}
+    try:
+        store = get_store(home)
+    except ReferenceDataError as e:
+        problems.append({"kind": "load", "item": "reference data", "detail": e.message})
+        return report
+    problems += [*_source_problems(store), *_total_problems(store, files), *_figure_problems(store)]
     figures = store.query("SELECT count(*) AS n FROM figures")[0]["n"]
-    return {
-        "ok": not problems,
-        "problems": problems,
-        "counts": {"sources": len(store.sources), "figures": int(figures), "cbp_releases": len(store.releases),
-                   "metrics": len(specs())},
-        "files": files,
-        "overlaps": _overlaps(store),
-        "release_differences": release_differences(store),
-        "consistency": consistency(store),
-    }
+    report.update(
+        ok=not problems,
+        counts={"sources": len(store.sources), "figures": int(figures), "cbp_releases": len(store.releases),
+                "metrics": len(specs())},
+        overlaps=_overlaps(store),
+        release_differences=release_differences(store),
+        consistency=consistency(store),
+    )
+    return report

@@ -104,8 +104,8 @@ class TidyFile:
                 out[r[1]] = out.get(r[1], 0) + r[-1]
         return dict(sorted(out.items()))
 
-    def write(self, path: Path) -> None:
-        """Write the tidy CSV (gzipped when the name ends in .gz, byte-reproducibly)."""
+    def write(self, path: Path, compress: bool | None = None) -> None:
+        """Write the tidy CSV, gzipped (byte-reproducibly) when ``compress`` or the name ends in .gz."""
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(self.columns)
@@ -113,7 +113,7 @@ class TidyFile:
             w.writerow([month_label(r[0]), *r[1:]])
         data = buf.getvalue().encode("utf-8")
         path.parent.mkdir(parents=True, exist_ok=True)
-        if path.name.endswith(".gz"):
+        if path.name.endswith(".gz") if compress is None else compress:
             with open(path, "wb") as fh, gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0, compresslevel=9) as gz:
                 gz.write(data)
         else:

@@ -118,36 +118,36 @@ def _coverage(store: Store, table: Table, edition: Edition) -> dict[Any, str]:
     return cache[key]
 
 
-def known_values(store: Store) -> dict[str, set[str]]:
-    """The values present in the data for each categorical dimension."""
-    cache = store.__dict__.get("_cbp_values")
-    if cache is None:
-        cache = {}
+def known_values(store: Store, dim: str) -> set[str]:
+    """The values of a categorical dimension present in the data (cached per store)."""
+    cache = store.__dict__.setdefault("_cbp_values", {})
+    if dim not in cache:
+        values: set[str] = set()
         for t in TABLES:
-            for d in sorted(t.columns - MONTHLY):
-                rows = store.query(f"SELECT DISTINCT {d} AS v FROM {FAMILY_TABLES[t.family]} WHERE {d} IS NOT NULL")
-                cache.setdefault(d, set()).update(r["v"] for r in rows)
-            for d, v in t.constants:
-                cache.setdefault(d, set()).add(v)
-        cache.get("component", set()).discard("ALL")
-        store.__dict__["_cbp_values"] = cache
-    return cache
+            if dim in t.columns and dim not in MONTHLY:
+                rows = store.query(f"SELECT DISTINCT {dim} AS v FROM {FAMILY_TABLES[t.family]} WHERE {dim} IS NOT NULL")
+                values.update(r["v"] for r in rows)
+            if dim in t.fixed:
+                values.add(t.fixed[dim])
+        values.discard("ALL")  # the fiscal-year table's printed totals, not a component
+        cache[dim] = values
+    return cache[dim]
 
 
 # --- query terms -----------------------------------------------------------------------------
 def resolve_filters(spec: Spec, variant: Variant, where: Any, store: Store) -> dict[str, list[str]]:
     """Variant scope + user filters, canonical and validated; ``region=nationwide`` removed."""
-    known = known_values(store)
     merged: dict[str, list[str]] = {d: [v] for d, v in variant.where.items()}
     for raw_dim, values in parse_where(where).items():
         d = dimension(raw_dim, spec)
         if d in TIME_DIMS:
             raise InvalidQueryError(f"filter on {d} is not supported", "choose the time window with --period instead")
         vals = []
+        known = known_values(store, d)
         for v in values:
-            c = canonical_value(d, v, known.get(d))
-            if c != NATIONWIDE and c not in known.get(d, set()):
-                choices = sorted(known.get(d, set())) + (["nationwide"] if d == "region" else [])
+            c = canonical_value(d, v, known)
+            if c != NATIONWIDE and c not in known:
+                choices = sorted(known) + (["nationwide"] if d == "region" else [])
                 raise InvalidQueryError(
                     f"{d}={v!r} is not a value of cbp.encounters",
                     f"choose from {', '.join(choices[:30])}{' …' if len(choices) > 30 else ''}",

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from immfacts.reference.coverage import describe_months, describe_span, describe_years
+from immfacts.periods import fy_end, fy_start
+from immfacts.reference.coverage import describe_months, describe_span, describe_years, month_end
 from immfacts.reference.encounters import TABLES
 from immfacts.reference.specs import Spec
 from immfacts.reference.store import Store, citation
@@ -35,10 +36,13 @@ def _encounters(store: Store) -> tuple[list[str], list[str], str | None, str | N
             months = [r["month"] for r in rows]
             span = describe_months(months)
             starts.append(months[0].isoformat())
-            ends.append(months[-1].isoformat()[:7])
+            ends.append(month_end(months[-1]).isoformat())
         else:
             rows = store.query(f"SELECT DISTINCT fiscal_year FROM {_table(t.family)} ORDER BY 1")
-            span = describe_years(r["fiscal_year"] for r in rows)
+            years = [r["fiscal_year"] for r in rows]
+            span = describe_years(years)
+            starts.append(fy_start(years[0]).isoformat())
+            ends.append(fy_end(years[-1]).isoformat())
         parts.append(f"{FAMILY_WORDS[t.family]}: {span} ({len(rels)} release{'s' if len(rels) > 1 else ''})")
         sources += [r.source for r in sorted(rels, key=lambda r: r.last_month)]
     return parts, sources, min(starts) if starts else None, max(ends) if ends else None

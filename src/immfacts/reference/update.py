@@ -35,30 +35,25 @@ from immfacts.reference.store import Store, get_store, overlay_dir, sha256_file
 CBP_PAGE = "https://www.cbp.gov/document/stats/nationwide-encounters"
 
 
-def _current(store: Store) -> tuple[dict[str, int], dict[str, str], dict[str, dict[tuple, int]]]:
-    """Month totals, the release answering each month, and the rows of each month (newest release)."""
-    rows = store.query(
-        "SELECT strftime(r.month, '%Y-%m') AS month, r.release_id, r.region, r.state, r.demographic, r.citizenship,\n"
-        "       r.title, r.encounters\n"
-        "FROM cbp_nationwide_rows AS r JOIN cbp_releases AS c ON c.release_id = r.release_id\n"
-        "QUALIFY c.rank = max(c.rank) OVER (PARTITION BY r.month)"
-    )
-    totals: dict[str, int] = {}
-    release: dict[str, str] = {}
-    keyed: dict[str, dict[tuple, int]] = {}
-    for r in rows:
-        m = r["month"]
-        totals[m] = totals.get(m, 0) + int(r["encounters"])
-        release[m] = r["release_id"]
-        keyed.setdefault(m, {})[(r["region"], r["state"], r["demographic"], r["citizenship"], r["title"])] = int(r["encounters"])
-    return totals, release, keyed
-
-
-def _new_keyed(tidy: TidyFile) -> dict[str, dict[tuple, int]]:
-    out: dict[str, dict[tuple, int]] = {}
-    for month, _fy, region, state, demo, cit, title, n in tidy.rows:
-        out.setdefault(month_label(month), {})[(region, state, demo, cit, title)] = n
-    return out
+def _compare(store: Store, tidy_path: Path) -> list[dict[str, Any]]:
+    """Per month of the new file: the total held now (newest release), the new total, rows changed."""
+    cols = "{'month': 'VARCHAR', 'fiscal_year': 'INTEGER', 'region': 'VARCHAR', 'state': 'VARCHAR', " \
+           "'demographic': 'VARCHAR', 'citizenship': 'VARCHAR', 'title': 'VARCHAR', 'encounters': 'BIGINT'}"
+    return store.query(
+        "WITH new AS (\n"
+        "  SELECT strptime(month || '-01', '%Y-%m-%d')::DATE AS month, region, state, demographic, citizenship, title, encounters\n"
+        f"  FROM read_csv(?, header = true, auto_detect = false, columns = {cols})\n"
+        "), held AS (\n"
+        "  SELECT r.* FROM cbp_nationwide_rows AS r JOIN cbp_releases AS c ON c.release_id = r.release_id\n"
+        "  WHERE r.month IN (SELECT DISTINCT month FROM new)\n"
+        "  QUALIFY c.rank = max(c.rank) OVER (PARTITION BY r.month)\n"
+        ")\n"
+        "SELECT strftime(month, '%Y-%m') AS month, sum(coalesce(h.encounters, 0)) AS previous,\n"
+        "       sum(coalesce(n.encounters, 0)) AS new,\n"
+        "       count(*) FILTER (WHERE coalesce(h.encounters, 0) <> coalesce(n.encounters, 0)) AS rows_changed,\n"
+        "       max(h.release_id) AS previous_release\n"
+        "FROM held AS h FULL JOIN new AS n USING (month, region, state, demographic, citizenship, title)\n"
+        "GROUP BY 1 ORDER BY 1", [str(tidy_path)])
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -102,25 +97,22 @@ def add_cbp(
         )
     published = _published(released, today)
     store = get_store(home)
-    old_totals, old_release, old_rows = _current(store)
-    new_rows = _new_keyed(tidy)
-    added, revised, unchanged = [], [], 0
-    too_big = []
-    for m, n in totals.items():
-        if m not in old_totals:
-            added.append(m)
-            continue
-        before = old_rows.get(m, {})
-        after = new_rows[m]
-        changed = sum(1 for k in set(before) | set(after) if before.get(k) != after.get(k))
-        if not changed:
+    with tempfile.TemporaryDirectory(prefix="immfacts-add-cbp-") as tmpdir:
+        staged = Path(tmpdir) / "new.csv"
+        tidy.write(staged, compress=False)
+        months_cmp = _compare(store, staged)
+    added, revised, unchanged, too_big = [], [], 0, []
+    for r in months_cmp:
+        if r["previous_release"] is None:
+            added.append(r["month"])
+        elif not r["rows_changed"]:
             unchanged += 1
-            continue
-        change = n - old_totals[m]
-        revised.append({"month": m, "previous": old_totals[m], "new": n, "change": change,
-                        "rows_changed": changed, "previous_release": old_release[m]})
-        if old_totals[m] and abs(change) / old_totals[m] > max_revision:
-            too_big.append(f"{m} ({old_totals[m]:,} → {n:,})")
+        else:
+            prev, new_total = int(r["previous"]), int(r["new"])
+            revised.append({"month": r["month"], "previous": prev, "new": new_total, "change": new_total - prev,
+                            "rows_changed": int(r["rows_changed"]), "previous_release": r["previous_release"]})
+            if prev and abs(new_total - prev) / prev > max_revision:
+                too_big.append(f"{r['month']} ({prev:,} → {new_total:,})")
     if too_big:
         raise ReferenceDataError(
             f"{src.name}: totals move by more than {max_revision:.0%} from the data already held for "
@@ -170,7 +162,7 @@ def _write(tidy: TidyFile, src: Path, rid: str, published: dt.date, first: str, 
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
     try:
-        tidy.write(tmp)
+        tidy.write(tmp, compress=True)
         os.replace(tmp, target)
         sources = [s for s in _read_list(root / "sources.yaml") if s.get("id") != rid]
         fy = tidy.fiscal_year_totals()
