@@ -40,8 +40,10 @@ def fake_compute(self, metric, reading, where, edition, by):
 
 @pytest.fixture
 def fake(monkeypatch, tmp_path):
+    cmod._SHARED.clear()  # results shared between checks must not leak fake values
     monkeypatch.setattr(cmod.Computer, "_compute", fake_compute)
-    return tmp_path  # an empty folder: no warehouse
+    yield tmp_path  # an empty folder: no warehouse
+    cmod._SHARED.clear()
 
 
 AS_OF = "2024-06-04"
