@@ -28,7 +28,6 @@ NULL_TOKENS = frozenset({"NULL", "N/A", "NA", "B6", "(B)(6)", "???"})
 DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?: \d{2}:\d{2}:\d{2}(?:\.\d{1,7})?)?$")
 DATE_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 INT_RE = re.compile(r"^-?\d+$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def open_zip(path: str | Path) -> zipfile.ZipFile:
@@ -137,35 +136,43 @@ class LineChecker:
         self.spec = spec
         self.header = header
         self.columns = [spec.column(spec.canonical_name(h)) for h in header]
-        self.codes = codes
+        self._index = {c.name.lower(): i for i, c in reversed(list(enumerate(self.columns))) if c is not None}
+        self._checks = [_validator(c, codes) for c in self.columns]
 
     def index(self, column: str) -> int | None:
         """Position of a registry column in this file's header (aliases resolved)."""
-        for i, c in enumerate(self.columns):
-            if c is not None and c.name.lower() == column.lower():
-                return i
-        return None
+        return self._index.get(column.lower())
 
     def clean(self, fields: list[str]) -> bool:
-        if len(fields) != len(self.header):
+        if len(fields) != len(self._checks):
             return False
-        return all(self._value_ok(v, c) for v, c in zip(fields, self.columns, strict=True))
+        return all(v == "" or check(v) for v, check in zip(fields, self._checks, strict=True))
 
-    def _value_ok(self, v: str, col) -> bool:
-        if v == "":
-            return True
-        if _CONTROL.search(v) or v != " ".join(v.split()) or v.upper() in NULL_TOKENS:
+
+# Leading/trailing or doubled whitespace, or a control character: ingest would count or strip it.
+_UNTIDY = re.compile(r"^\s|\s$|\s\s|[\x00-\x1f\x7f]")
+
+
+def _tidy(v: str) -> bool:
+    return not _UNTIDY.search(v) and not (len(v) <= 8 and v.upper() in NULL_TOKENS)
+
+
+def _validator(col, codes: LookupCodes):
+    """A check of one column's non-empty values (built once per column)."""
+    if col is None:
+        return _tidy
+    if col.type == "BIGINT":
+        return lambda v: bool(INT_RE.match(v))
+    if col.type == "TIMESTAMP":
+        return lambda v: parse_day(v) is not None
+    valid = codes.get(col.lookup) if col.lookup else None
+    pattern = re.compile(col.pattern) if col.pattern else None
+
+    def check(v: str) -> bool:
+        if not _tidy(v) or DATE_SHAPE.match(v):
             return False
-        if col is None:
-            return True
-        if col.type == "BIGINT":
-            return bool(INT_RE.match(v))
-        if col.type == "TIMESTAMP":
-            return parse_day(v) is not None
-        if DATE_SHAPE.match(v):
+        if valid is not None and v.upper() not in valid:
             return False
-        if col.lookup:
-            codes = self.codes.get(col.lookup)
-            if codes is not None and v.upper() not in codes:
-                return False
-        return not (col.pattern and not re.search(col.pattern, v.upper()))
+        return not (pattern is not None and not pattern.search(v.upper()))
+
+    return check

@@ -193,7 +193,7 @@ def _record(chk: LineChecker, f: list[str], names: tuple[str, ...]) -> dict[str,
     for n in names:
         i = chk.index(n)
         v = f[i] if i is not None else ""
-        col = chk.spec.column(n)
+        col = chk.columns[i] if i is not None else None
         if col is not None and col.type == "TIMESTAMP":
             rec[n] = parse_day(v) if v else None
         elif col is not None and col.type == "BIGINT":
