@@ -268,6 +268,7 @@ def _check_one(c: Candidate, computer: Computer, day: dt.date, idx: int) -> dict
     _editions(d, c, e, computer, where, tol, v, day)
     if c.record:
         d["record"] = _record(c, e, computer, where, default, day)
+    d["series"] = _series(computer, e.metric, d, day, where, preferred, default.variant if default.source != "published" else None)
     d["notes"].extend(n for r in c.readings for n in r.notes if n not in d["notes"])
     return d
 
@@ -475,25 +476,22 @@ def _record(c: Candidate, e, computer: Computer, where, default: Value, day: dt.
     return rec
 
 
-def series_for_chart(report_claim: dict[str, Any], as_of: dt.date, warehouse: Any = None) -> list[dict[str, Any]]:
-    """Annual values of a claim's metric (default variant), for the report's chart."""
-    metric = report_claim.get("metric")
-    if not metric:
-        return []
-    comp = Computer(_open_warehouse(warehouse) if not Computer.is_reference(metric) else None, as_of)
-    return _series(comp, metric, report_claim, as_of)
-
-
-def _series(computer: Computer, metric: str, claim: dict[str, Any], as_of: dt.date) -> list[dict[str, Any]]:
+def _series(computer: Computer, metric: str, claim: dict[str, Any], as_of: dt.date, where: dict[str, Any],
+            preferred: str | None = None, variant: str | None = None) -> list[dict[str, Any]]:
+    """Annual values of the claim's metric (its default variant), for the report's chart."""
+    ref = computer.is_reference(metric)
     start_year = max(2013, as_of.year - 11)
-    where = _where_for(metric, (claim.get("scope") or {}).get("filters") or {})
     comp = computer.compute(metric, Reading(dt.date(start_year, 10, 1), as_of, "fiscal", "series"), where,
-                            "latest" if computer.is_reference(metric) else None, by="fy")
+                            "latest" if ref else None, by="fiscal_year" if ref else "fy")
     if not isinstance(comp, Computed):
         return []
+    want = preferred or variant
+    rows = getattr(comp.result, "rows", None) or []
+    if want and comp.values and not any(v.get("variant") == want and v.get("default") for v in comp.values):
+        rows = [r for r in rows if r.get("variant") in (None, want)] or rows
     out = []
-    for r in getattr(comp.result, "rows", None) or []:
-        label = r.get("fy") or r.get("group") or r.get("label")
+    for r in rows:
+        label = r.get("fy") or r.get("fiscal_year") or r.get("group") or r.get("label")
         if label is not None and r.get("value") is not None:
-            out.append({"label": str(label), "value": float(r["value"])})
+            out.append({"label": f"FY{label}" if str(label).isdigit() else str(label), "value": float(r["value"])})
     return out
