@@ -92,6 +92,8 @@ def test_changed_release_is_downloaded_and_ingested(server, ingested, tmp_path):
     assert r.status == "updated" and r.release_id == "r2"
     assert ingested[1]["bytes"] == new and ingested[1]["last_modified"] == LM2
     assert len(list((tmp_path / "cache").glob("*.zip"))) == 2  # every release kept
+    assert r.diff["old"] == "r1" and r.diff["new"] == "r2"  # compared with the previous release
+    assert (tmp_path / "diffs" / "r1__r2.json").exists()
 
 
 def test_interrupted_transfer_resumes_with_range(server, ingested, tmp_path):

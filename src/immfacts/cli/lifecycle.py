@@ -54,12 +54,16 @@ def register(app: typer.Typer) -> None:
         min_size: str = typer.Option(None, "--min-size", help="Smallest plausible release size, e.g. 500MB (default 50MB)."),
         json_out: bool = JSON,
     ) -> None:
-        """Download EOIR's release if it changed (ETag/Last-Modified), resuming interrupted downloads, then ingest it."""
+        """Download EOIR's release if it changed (ETag/Last-Modified), resuming interrupted downloads, then ingest it
+        and diff it against the previous release (exit 3 when records vanished above the thresholds)."""
         from immfacts.lifecycle import update
 
         r = update(url, warehouse, force=force, check_only=check, min_bytes=min_size, progress=not json_out)
+        alerts = (r.diff or {}).get("alerts") or []
         if json_out:
             common.print_json(r.to_dict())
+            if alerts:
+                raise typer.Exit(3)
             return
         if r.synthetic:
             common.synthetic_banner()
@@ -68,6 +72,15 @@ def register(app: typer.Typer) -> None:
         common.console.print(f"  {r.url}\n  ETag {r.etag or '—'} · Last-Modified {r.last_modified or '—'} · {_size(r.content_length)}", highlight=False)
         if r.resumed_from:
             common.console.print(f"  resumed at byte {r.resumed_from:,}", highlight=False)
+        if r.diff:
+            common.console.print(
+                f"  compared with {r.diff['old']}: {r.diff['status']} — `immfacts diff {r.diff['old']} {r.diff['new']}` for details",
+                highlight=False,
+            )
+        for alert in alerts:
+            common.err_console.print(f"[bold red]ALERT[/bold red] {alert}", highlight=False)
+        if alerts:
+            raise typer.Exit(3)
 
     @app.command("releases")
     @common.handle_errors

@@ -6,7 +6,8 @@ them, compares them with the version it saw last (``<home>/cache/update-state.js
 entry per URL) and with the releases already in the warehouse, and downloads only when they
 changed — into ``<home>/cache/``, resuming an interrupted transfer with HTTP ``Range``. The
 finished file is size-checked and then ingested with its ``Last-Modified`` recorded, so every
-number computed from it can name the exact release.
+number computed from it can name the exact release, and compared with the release before it
+(:func:`immfacts.lifecycle.diff`, saved for the web app's data-quality page).
 
 The URL is EOIR's current one unless ``url=`` / ``--url`` / ``$IMMFACTS_EOIR_URL`` says
 otherwise (the older ``FOIA-TRAC-Report.zip`` address returns 404).
@@ -60,6 +61,7 @@ class UpdateResult:
     release_id: str | None = None
     synthetic: bool = False
     ingest: dict[str, Any] | None = None
+    diff: dict[str, Any] | None = None  # vs the previous release: status, alerts, saved_to
     message: str = ""
     checked_at: str = field(default_factory=lambda: _now())
 
@@ -276,7 +278,19 @@ def update(
     state["sources"][url] = seen
     _write_state(home, state)
     result.message = f"ingested release {result.release_id} ({info.last_modified or info.etag})"
+    result.diff = _diff_with_previous(wh, result.release_id)
     return result
+
+
+def _diff_with_previous(wh: Warehouse, release_id: str | None) -> dict[str, Any] | None:
+    """Compare the new release with the one before it (saved for the data-quality page)."""
+    rels = [r for r in wh.releases() if r.id != release_id]
+    if not release_id or not rels or not any(r.id == release_id for r in wh.releases()):
+        return None
+    from immfacts.lifecycle.differ import diff
+
+    d = diff(rels[0].id, release_id, wh.path)
+    return {"old": rels[0].id, "new": release_id, "status": d.status, "alerts": d.alerts, "saved_to": d.saved_to}
 
 
 def _validators(info: dl.RemoteInfo) -> dict[str, Any]:
