@@ -156,9 +156,10 @@ def test_metric_results_are_cached_within_one_check(fake, monkeypatch):
     calls = []
     orig = cmod.Computer._compute
 
-    def counting(self, *a):
-        calls.append(a[0])
-        return orig(self, *a)
+    def counting(self, metric, reading, where, edition, by):
+        if by is None:
+            calls.append(metric)
+        return orig(self, metric, reading, where, edition, by)
 
     monkeypatch.setattr(cmod.Computer, "_compute", counting)
     immfacts.check("The asylum backlog is 3.5 million. The asylum backlog is 3.5 million.", as_of=dt.date(2024, 6, 4), warehouse=fake)

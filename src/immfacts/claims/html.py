@@ -113,6 +113,15 @@ def _single_year(claim: dict[str, Any]) -> bool:
     return len(_years(claim.get("period") or {})) == 1
 
 
+def _published_item(f: dict[str, Any], unit: str) -> str:
+    label = f.get("label") or f"{f.get('metric')} ({f.get('variant')}, {f.get('reading')})"
+    out = f"<li>{escape(str(label))}: {escape(fmt(f.get('value'), unit))}"
+    cit = f.get("citation")
+    if isinstance(cit, dict) and cit.get("url"):
+        out += f' — <a href="{escape(str(cit["url"]))}">{escape(str(cit.get("publisher", "")))}</a>'
+    return out + "</li>"
+
+
 def card(c: dict[str, Any]) -> str:
     """One verdict card (HTML)."""
     color = COLORS.get(c["verdict"], "#6b7280")
@@ -144,16 +153,12 @@ def card(c: dict[str, Any]) -> str:
         body.append(chart_svg(c["series"], c))
     pubs = c.get("published") or []
     if pubs:
-        items = "".join(
-            f'<li>{escape(str(f.get("label") or ""))}: {escape(fmt(f.get("value"), unit))}'
-            + (f' — <a href="{escape(str((f.get("citation") or {}).get("url", "")))}">{escape(str((f.get("citation") or {}).get("publisher", "")))}</a>'
-               if isinstance(f.get("citation"), dict) else "") + "</li>"
-            for f in pubs)
+        items = "".join(_published_item(f, unit) for f in pubs)
         body.append(f"<p>Published figures:</p><ul>{items}</ul>")
     for s in (c.get("provenance") or {}).get("sources", []):
         rel = s.get("release") or {}
         cits = [x for x in (s.get("citation") or []) if isinstance(x, dict)]
-        if rel:
+        if rel and s.get("source_kind") != "reference":
             body.append(f'<p class="imf-muted">Release {escape(str(rel.get("id")))} (data date {escape(str(rel.get("data_date")))})'
                         + (" — SYNTHETIC" if s.get("synthetic") else "") + "</p>")
         for cit in cits:

@@ -96,11 +96,12 @@ def render_markdown(report: Any) -> str:
             lines.append("")
         for f in c.get("published") or []:
             cit = f.get("citation") or {}
-            lines.append(f"* Published: {_md_escape(str(f.get('label') or ''))}: {fmt(f.get('value'), unit)}"
+            label = f.get("label") or f"{f.get('metric')} ({f.get('variant')}, {f.get('reading')})"
+            lines.append(f"* Published: {_md_escape(str(label))}: {fmt(f.get('value'), unit)}"
                          + (f" — {_md_escape(str(cit.get('publisher', '')))} <{cit.get('url')}>" if isinstance(cit, dict) and cit.get("url") else ""))
         for s in (c.get("provenance") or {}).get("sources", []):
             rel = s.get("release") or {}
-            if rel:
+            if rel and s.get("source_kind") != "reference":
                 lines.append(f"* Release: {rel.get('id')} (data date {rel.get('data_date')})" + (" — SYNTHETIC" if s.get("synthetic") else ""))
             for cit in s.get("citation") or []:
                 if isinstance(cit, dict):
