@@ -144,3 +144,21 @@ def test_the_package_never_reads_the_shared_folder():
     pkg = Path(reference.__file__).parent
     for py in pkg.glob("*.py"):
         assert not re.search(r"shared/|\.\./shared|/work/", py.read_text()), py.name
+
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.mark.skipif(not (SHARED / "cbp_encounters").is_dir(), reason="needs the shared data folder next to the checkout")
+def test_build_tool_reproduces_the_bundled_files_byte_for_byte(tmp_path):
+    import subprocess
+    import sys
+
+    tool = Path(__file__).resolve().parents[1] / "tools" / "build_reference.py"
+    done = subprocess.run([sys.executable, str(tool), str(SHARED), "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    built = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert len(built) == 9
+    for rel in built:
+        assert (tmp_path / rel).read_bytes() == (DATA / rel).read_bytes(), f"{rel} differs from a rebuild"

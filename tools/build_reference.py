@@ -14,14 +14,17 @@ and against each other (sector sums = border totals = monthly totals; USBP month
 CBP's fiscal-year table; releases agree where they overlap). A failed check stops the build.
 The package never reads ../shared at run time; it reads only what this tool wrote.
 
-Run: .venv/bin/python tools/build_reference.py [SHARED_DATA_DIR]
+Run: .venv/bin/python tools/build_reference.py [SHARED_DATA_DIR] [--out DIR]
+(``--out`` writes elsewhere, e.g. to compare a rebuild with the bundle byte for byte.)
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import datetime as dt
 import hashlib
+import shutil
 import sys
 from pathlib import Path
 
@@ -38,9 +41,14 @@ from immfacts.reference.cbp_files import (  # noqa: E402
     read_sbo,
 )
 
-SHARED = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "data"
+PACKAGE_DATA = ROOT / "src" / "immfacts" / "reference" / "data"
+_args = argparse.ArgumentParser(description="Rebuild the bundled reference data from the shared data folder.")
+_args.add_argument("shared", nargs="?", type=Path, default=ROOT.parent / "shared" / "data")
+_args.add_argument("--out", type=Path, default=PACKAGE_DATA, help="output folder (default: the package's data)")
+ARGS = _args.parse_args()
+SHARED: Path = ARGS.shared
 CBP = SHARED / "cbp_encounters"
-OUT = ROOT / "src" / "immfacts" / "reference" / "data"
+OUT: Path = ARGS.out
 
 NATIONWIDE = [  # (release id = source id, file, published)
     ("cbp-nationwide-2023-11", "nationwide-encounters-fy20-fy23-state.csv", "2023-11-30"),
@@ -185,6 +193,9 @@ def build_usbp() -> tuple[dict, dict[int, int], dict[int, int]]:
 
 def build_enforcement(usbp_total: dict[int, int], nationwide: dict[str, TidyFile]) -> dict:
     rid, rel, published = ENFORCEMENT
+    if OUT != PACKAGE_DATA:  # hand-maintained (cited) table: carried over as is
+        (OUT / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(PACKAGE_DATA / rel, OUT / rel)
     by_fy: dict[int, dict[str, int]] = {}
     with open(OUT / rel, newline="") as fh:
         for rec in csv.DictReader(fh):
@@ -220,6 +231,7 @@ def build_enforcement(usbp_total: dict[int, int], nationwide: dict[str, TidyFile
 def build_eoir() -> None:
     sid, path = EOIR
     out = OUT / "figures" / "eoir_published_2026-04-22.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
     cols = ["metric", "variant", "period_start", "period_end", "value", "qualifier", "moe", "share",
             "share_moe", "numerator", "denominator", "source", "label", "notes"]
     rows = []

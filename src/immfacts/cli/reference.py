@@ -17,7 +17,6 @@ from rich.table import Table
 
 from immfacts.cli import common
 
-
 _QUALIFIER = {"more_than": "more than ", "less_than": "less than ", "approx": "about ", "nearly": "nearly ", "at_least": "at least "}
 
 
