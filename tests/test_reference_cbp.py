@@ -126,9 +126,10 @@ def test_unknown_filter_value_lists_the_choices():
     assert "southwest_land_border" in e.value.hint
 
 
-def test_filter_contradicting_the_variant_is_refused():
+@pytest.mark.parametrize("region", ["northern", "nationwide"])
+def test_filter_contradicting_the_variant_is_refused(region):
     with pytest.raises(InvalidQueryError):
-        reference.compute("cbp.encounters", variant="southwest_land_border", where={"region": "northern"})
+        reference.compute("cbp.encounters", variant="southwest_land_border", where={"region": region})
 
 
 def test_unknown_metric_suggests_the_nearest_ids():

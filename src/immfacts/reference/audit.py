@@ -108,6 +108,7 @@ def _figure_problems(store: Store) -> list[dict[str, Any]]:
         item = f"{r['metric']} [{r['variant']}] {r['period_start'] or ''}..{r['period_end']}"
 
         def bad(detail: str, item: str = item) -> None:
+            """Record one problem with the current figure."""
             probs.append({"kind": "figure", "item": item, "detail": detail})
 
         if r["metric"] not in declared:
@@ -203,6 +204,7 @@ def _overlaps(store: Store) -> list[dict[str, Any]]:
 def consistency(store: Store) -> list[dict[str, Any]]:
     """Totals that two different CBP tables both publish, side by side (newest release of each)."""
     def newest(table: str, key: str = "month") -> str:
+        """The rows of a CBP table, newest release per month (or fiscal year)."""
         return (f"(SELECT r.* FROM {table} AS r JOIN cbp_releases AS c ON c.release_id = r.release_id "
                 f"QUALIFY c.rank = max(c.rank) OVER (PARTITION BY r.{key}))")
 

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from immfacts.errors import ReferenceDataError
+from immfacts.reference.coverage import label as month_label
+from immfacts.reference.coverage import next_month
 
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
@@ -68,14 +70,6 @@ def month_of(fiscal_year: int, abbv: str) -> dt.date:
     return dt.date(fiscal_year - 1 if m >= 10 else fiscal_year, m, 1)
 
 
-def month_label(d: dt.date) -> str:
-    return f"{d.year:04d}-{d.month:02d}"
-
-
-def next_month(d: dt.date) -> dt.date:
-    return dt.date(d.year + (d.month == 12), d.month % 12 + 1, 1)
-
-
 @dataclass
 class TidyFile:
     """A CBP file read into tidy rows, with what was found while reading it."""
@@ -87,9 +81,11 @@ class TidyFile:
 
     @property
     def months(self) -> list[dt.date]:
+        """The months present, sorted."""
         return sorted({r[0] for r in self.rows})
 
     def month_totals(self) -> dict[str, int]:
+        """Total encounters per month ('YYYY-MM')."""
         out: dict[str, int] = {}
         for r in self.rows:
             key = month_label(r[0])
@@ -97,6 +93,7 @@ class TidyFile:
         return dict(sorted(out.items()))
 
     def fiscal_year_totals(self, **where: str) -> dict[int, int]:
+        """Total encounters per fiscal year, optionally filtered by column values."""
         idx = {c: i for i, c in enumerate(self.columns)}
         out: dict[int, int] = {}
         for r in self.rows:
@@ -187,11 +184,13 @@ class _Problems:
         self.total = 0
 
     def add(self, line: int, msg: str) -> None:
+        """Record a problem found on a line (the first 20 are kept verbatim)."""
         self.total += 1
         if len(self.items) < MAX_PROBLEMS:
             self.items.append(f"line {line}: {msg}")
 
     def raise_if_any(self, what: str) -> None:
+        """Raise one ReferenceDataError listing every problem found, if any."""
         if self.total:
             more = f" (and {self.total - len(self.items)} more)" if self.total > len(self.items) else ""
             raise ReferenceDataError(

@@ -20,10 +20,12 @@ RULE = "a month counts only if the period covers all of it"
 
 
 def month_end(m: dt.date) -> dt.date:
+    """Last day of the month of ``m``."""
     return dt.date(m.year, m.month, calendar.monthrange(m.year, m.month)[1])
 
 
 def next_month(m: dt.date) -> dt.date:
+    """First day of the month after ``m``'s."""
     return dt.date(m.year + (m.month == 12), m.month % 12 + 1, 1)
 
 
@@ -37,6 +39,7 @@ def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
 
 
 def label(m: dt.date) -> str:
+    """A month as 'YYYY-MM'."""
     return f"{m.year:04d}-{m.month:02d}"
 
 
@@ -78,6 +81,7 @@ def describe_months(months: Iterable[dt.date]) -> str:
 
 
 def describe_years(years: Iterable[int]) -> str:
+    """Fiscal years as compact text: FY2017..FY2019, FY2021."""
     ys = sorted(set(years))
     parts: list[str] = []
     start = prev = None
@@ -103,4 +107,5 @@ def describe_span(start: dt.date | None, end: dt.date) -> str:
 
 
 def fiscal_year_months(year: int) -> list[dt.date]:
+    """First days of the twelve months of a fiscal year."""
     return months_between(fy_start(year), fy_end(year))

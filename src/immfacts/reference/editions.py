@@ -41,6 +41,7 @@ class Edition:
         return "TRUE"
 
     def describe(self) -> str:
+        """The edition choice in words, for results and errors."""
         if self.mode == "as-of":
             return f"as of {self.as_of.isoformat()} (the newest edition published by then)"
         if self.mode == "named":
@@ -48,6 +49,7 @@ class Edition:
         return "latest (the newest edition of each figure)"
 
     def to_dict(self) -> dict[str, Any]:
+        """The edition choice as JSON."""
         return {"mode": self.mode, "as_of": self.as_of.isoformat() if self.as_of else None, "name": self.name}
 
 

@@ -59,12 +59,15 @@ class Table:
 
     @property
     def fixed(self) -> dict[str, str]:
+        """The fixed scope of the table as a dict (e.g. region = southwest_land_border)."""
         return dict(self.constants)
 
     def has(self, dim: str) -> bool:
+        """True if the table can group or filter by ``dim`` (as a column or its fixed scope)."""
         return dim in self.columns or dim in self.fixed
 
     def can_answer(self, dims: set[str], filters: dict[str, list[str]]) -> bool:
+        """True if the table has every dimension used and the query asks for its fixed scope."""
         if not all(self.has(d) for d in dims):
             return False
         return all(filters.get(d) == [v] for d, v in self.constants)
@@ -153,7 +156,7 @@ def resolve_filters(spec: Spec, variant: Variant, where: Any, store: Store) -> d
                     f"choose from {', '.join(choices[:30])}{' …' if len(choices) > 30 else ''}",
                 )
             vals.append(c)
-        if d in merged and sorted(merged[d]) != sorted(set(vals)) and NATIONWIDE not in vals:
+        if d in merged and sorted(merged[d]) != sorted(set(vals)):
             raise InvalidQueryError(
                 f"the filter {d}={'|'.join(vals)} contradicts variant {variant.name!r} ({d}={merged[d][0]})",
                 "drop the filter or choose another variant (--variant nationwide has no filters)",

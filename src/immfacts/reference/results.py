@@ -50,6 +50,7 @@ def period_block(
 
 
 def citations(store: Store, source_ids: list[str]) -> list[dict[str, Any]]:
+    """Full citations of the given sources, each once, in order."""
     seen: list[str] = []
     for s in source_ids:
         if s and s not in seen:

@@ -66,17 +66,20 @@ SLUG_DIMS = {"sector"}
 
 
 def slug(text: str) -> str:
+    """Lower-case words joined by underscores ('Title 42' → 'title_42')."""
     return re.sub(r"[^a-z0-9]+", "_", text.strip().lower()).strip("_")
 
 
 @dataclass(frozen=True)
 class Variant:
+    """A named variant of a reference metric (for CBP encounters: a scope of filters)."""
     name: str
     description: str
     default: bool = False
     where: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The variant as in the catalogue contract: name, description, default (and its filters)."""
         d: dict[str, Any] = {"name": self.name, "description": self.description, "default": self.default}
         if self.where:
             d["where"] = dict(self.where)
@@ -104,13 +107,16 @@ class Spec:
 
     @property
     def default_variant(self) -> Variant:
+        """The variant used when none is named."""
         return next(v for v in self.variants if v.default)
 
     @property
     def figure_metric(self) -> str:
+        """The metric id the figures are stored under (a share metric reads its level's rows)."""
         return self.figures_of or self.id
 
     def variant(self, name: str | None) -> Variant:
+        """A variant by name (None = the default); unknown names raise InvalidQueryError."""
         if name is None:
             return self.default_variant
         for v in self.variants:
@@ -160,6 +166,7 @@ def series() -> tuple[dict[str, Any], ...]:
 
 
 def is_reference_metric(metric_id: str) -> bool:
+    """True if ``metric_id`` is a bundled reference metric."""
     return metric_id in specs()
 
 

@@ -70,6 +70,7 @@ def sql_str(value: object) -> str:
 
 
 def sha256_file(path: Path) -> str:
+    """SHA-256 of a file's bytes, hex."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
@@ -107,6 +108,7 @@ class Release:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The release as JSON (for reports)."""
         return {
             "id": self.id, "family": self.family, "source": self.source, "origin": self.origin,
             "published": self.published.isoformat() if self.published else None,
@@ -156,6 +158,7 @@ def release_rank_key(r: Release) -> tuple:
 
 
 def figure_files() -> list[Path]:
+    """The bundled figure files (``figures/*.csv``)."""
     return sorted((bundle_dir() / "figures").glob("*.csv"))
 
 
@@ -247,6 +250,7 @@ class Store:
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     def source(self, source_id: str) -> dict[str, Any]:
+        """One source by id; a missing one is a ReferenceDataError."""
         try:
             return self.sources[source_id]
         except KeyError:
