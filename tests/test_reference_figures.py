@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from immfacts import reference
 from immfacts.errors import InvalidQueryError, PeriodError
@@ -142,3 +147,45 @@ def test_every_secondary_metric_is_flagged_in_the_catalogue():
     cat = {m["id"]: m for m in reference.catalogue()}
     assert all(cat[m]["secondary"] for m in cat if m.startswith("published."))
     assert cat["eoir.published.pending"]["secondary"] is False
+
+
+EDITION_DATES = {"cis-eoir-stats-2020-01-09": "2020-01-09", "eoir-adjstats-2021-04-19": "2021-04-19",
+                 "crs-in12492-2025-01-24": "2025-01-24", "eoir-adjstats-2026-04-22": "2026-04-22",
+                 "eoir-adjstats-2026-07-24": "2026-07-24"}
+
+
+@functools.cache
+def _editions_with(period: str) -> tuple[str, ...]:
+    """The editions that publish a pending figure inside ``period``."""
+    out = []
+    for e in EDITION_DATES:
+        try:
+            reference.compute("eoir.published.pending", period=period, edition=e)
+            out.append(e)
+        except (PeriodError, InvalidQueryError):
+            pass
+    return tuple(out)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dates(min_value=dt.date(2019, 1, 1), max_value=dt.date(2027, 12, 31)), st.sampled_from(["FY2016", "FY2019", "FY2024"]))
+def test_as_of_reads_the_newest_edition_published_by_that_date(day, period):
+    eligible = [e for e in _editions_with(period) if EDITION_DATES[e] <= day.isoformat()]
+    if not eligible:
+        with pytest.raises(PeriodError):
+            reference.compute("eoir.published.pending", period=period, as_of=day.isoformat())
+        return
+    r = reference.compute("eoir.published.pending", period=period, as_of=day.isoformat())
+    assert [e["id"] for e in r.release["editions"]] == [max(eligible, key=EDITION_DATES.get)]
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dates(min_value=dt.date(2012, 1, 1), max_value=dt.date(2025, 12, 31)),
+       st.integers(min_value=30, max_value=4000))
+def test_published_rates_are_shares_whatever_the_period(start, days):
+    end = start + dt.timedelta(days=days)
+    try:
+        r = reference.compute("published.asylum.allowed_to_stay_rate", period=f"{start}..{end}")
+    except PeriodError:
+        return
+    assert 0 <= r.value <= 1 and r.unit == "percent"
