@@ -63,7 +63,6 @@ class WebContext:
     warehouse: Warehouse
     allow_private_fetch: bool = False
     env: jinja2.Environment = field(default_factory=_env)
-    cache: dict[Any, Any] = field(default_factory=dict)
 
     def render(self, request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         """Render a page with the shared layout context (release, SYNTHETIC banner, nav)."""

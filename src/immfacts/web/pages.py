@@ -9,6 +9,7 @@ page (unknown metric, bad period) is shown in the page with the error's HTTP sta
 
 from __future__ import annotations
 
+from itertools import zip_longest
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -41,7 +42,7 @@ def home(request: Request, release: str | None = None) -> HTMLResponse:
 def _filters(where: list[str], wdim: list[str], wval: list[str]) -> list[tuple[str, str]]:
     """Filter rows from ``where=dim=value`` params plus the form's ``wdim``/``wval`` pairs."""
     rows = [(w.partition("=")[0].strip(), w.partition("=")[2].strip()) for w in where if "=" in w]
-    rows += [(d.strip(), v.strip()) for d, v in zip(wdim, wval, strict=False) if d.strip()]
+    rows += [(d.strip(), v.strip()) for d, v in zip_longest(wdim, wval, fillvalue="") if d.strip()]
     seen: dict[str, str] = {}
     for d, v in rows:
         if d and (d not in seen or v):
@@ -49,9 +50,11 @@ def _filters(where: list[str], wdim: list[str], wval: list[str]) -> list[tuple[s
     return list(seen.items())
 
 
-def _filter_options(ctx: Any, q: MetricQuery, filters: list[tuple[str, str]]) -> dict[str, list[str]]:
-    """Cascading filter values: for filter i, the groups present under filters 0..i-1."""
-    options: dict[str, list[str]] = {}
+def _filter_options(
+    ctx: Any, q: MetricQuery, filters: list[tuple[str, str]]
+) -> dict[str, list[tuple[str, str]]]:
+    """Cascading filter values: for filter i, the (code, name) groups present under filters 0..i-1."""
+    options: dict[str, list[tuple[str, str]]] = {}
     for i, (dim, _value) in enumerate(filters):
         before = tuple(f"{d}={v}" for d, v in filters[:i] if v)
         sub = MetricQuery(metric=q.metric, period=q.period, by=dim, where=before, release=q.release)
@@ -59,8 +62,13 @@ def _filter_options(ctx: Any, q: MetricQuery, filters: list[tuple[str, str]]) ->
             r = services.run_metric(ctx.warehouse, sub, None)
         except ImmfactsError:
             continue
-        labels = [services.group_label(row, list(r.groups or [dim])) for row in (r.rows or [])]
-        options[dim] = sorted({lb for lb in labels if lb and lb != "—"})[:MAX_FILTER_OPTIONS]
+        key = (r.groups or [dim])[0]
+        pairs = {
+            (str(row[key]), str(row.get(f"{key}_name") or ""))
+            for row in (r.rows or [])
+            if row.get(key) is not None
+        }
+        options[dim] = sorted(pairs)[:MAX_FILTER_OPTIONS]
     return options
 
 

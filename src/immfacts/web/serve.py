@@ -8,7 +8,9 @@ so every page and API answer is also reachable from the command line and from te
 from __future__ import annotations
 
 import json
+import logging
 import os
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +46,19 @@ def serve(
     from immfacts.web.app import create_app
 
     app = create_app(warehouse, allow_private_fetch=allow_private_fetch)
+    threading.Thread(target=warm_up, args=(app,), name="immfacts-warm-up", daemon=True).start()
     uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
+
+
+def warm_up(app: Any) -> None:
+    """Load the catalogue and compute the home page's numbers before the first visitor asks."""
+    from immfacts.web import services
+
+    try:
+        services.catalogue()
+        services.headline_cards(app.state.ctx)
+    except Exception:  # a broken warehouse shows its error on the page; never kill the server
+        logging.getLogger("immfacts.web").exception("warm-up failed")
 
 
 def get(

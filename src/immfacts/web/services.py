@@ -17,6 +17,7 @@ from immfacts.errors import ImmfactsError, UnknownMetricError, WarehouseError, s
 from immfacts.provenance import SYNTHETIC_LABEL, Result
 from immfacts.warehouse import Warehouse
 from immfacts.web import charts
+from immfacts.web.cache import RESULTS, freeze
 from immfacts.web.queries import MetricQuery
 
 
@@ -112,10 +113,24 @@ def metric_info(metric_id: str) -> dict[str, Any]:
 
 
 # --- computing --------------------------------------------------------------------------------
+def _release_key(wh: Warehouse, release: str | None) -> tuple[str, Any] | None:
+    try:
+        info = wh.release(release)
+    except WarehouseError:
+        return None
+    return info.id, info.meta.get("ingested_at")
+
+
+def cached_metric(wh: Warehouse, metric_id: str, **kwargs: Any) -> Result:
+    """``wh.metric(metric_id, **kwargs)``, reused while the release is the same (see ``web/cache.py``)."""
+    key = ("metric", str(wh.path), _release_key(wh, kwargs.get("release")), metric_id, freeze(kwargs))
+    return RESULTS.get_or_compute(key, lambda: wh.metric(metric_id, **kwargs))
+
+
 def run_metric(wh: Warehouse, q: MetricQuery, variant: str | None = ...) -> Result:  # type: ignore[assignment]
     """``wh.metric(q.metric, **q.kwargs())`` after checking the metric exists."""
     metric_info(q.metric)
-    return wh.metric(q.metric, **q.kwargs(variant))
+    return cached_metric(wh, q.metric, **q.kwargs(variant))
 
 
 def run_variants(wh: Warehouse, q: MetricQuery) -> list[Result]:
@@ -128,8 +143,18 @@ def run_variants(wh: Warehouse, q: MetricQuery) -> list[Result]:
 
 
 def group_label(row: dict[str, Any], groups: list[str]) -> str:
-    """Display label of a grouped row (``NYC`` or ``FY2024 · NYC``)."""
-    return " · ".join("—" if row.get(g) is None else str(row.get(g)) for g in groups)
+    """Display label of a grouped row: ``FY2024``, ``NEW YORK CITY (NYC)``, ``FY2024 · NYC``.
+
+    A ``<dimension>_name`` group is the readable name of the ``<dimension>`` code.
+    """
+    parts = []
+    for g in groups:
+        if g.endswith("_name") and g[: -len("_name")] in groups:
+            continue
+        code, name = row.get(g), row.get(f"{g}_name")
+        text = "—" if code is None else str(code)
+        parts.append(f"{name} ({text})" if name and str(name) != text else text)
+    return " · ".join(parts)
 
 
 def additive(result: Result, info: dict[str, Any] | None = None) -> bool:
@@ -236,7 +261,7 @@ def _reference_headlines(
             continue
         for period in ([f"FY{year}"] if year else []) + [None]:
             try:
-                out.append(wh.metric(metric_id, period=period))
+                out.append(cached_metric(wh, metric_id, period=period))
                 break
             except ImmfactsError as e:
                 if period is None:
@@ -247,14 +272,15 @@ def _reference_headlines(
 def headline_cards(ctx: Any) -> tuple[list[dict[str, Any]], list[str]]:
     """Headline results (``immfacts.metrics.headline_metrics``) with a small trend each.
 
-    Cached per release: releases are immutable once ingested. Returns the cards and the
+    Cached per release (releases are immutable once ingested). Returns the cards and the
     problems met (e.g. no release yet), which the page shows instead of failing.
     """
     wh: Warehouse = ctx.warehouse
-    rels = wh.releases()
-    key = ("headlines", rels[0].id if rels else None, rels[0].meta.get("ingested_at") if rels else None)
-    if key in ctx.cache:
-        return ctx.cache[key]
+    key = ("headlines", str(wh.path), _release_key(wh, None))
+    return RESULTS.get_or_compute(key, lambda: _headline_cards(wh))
+
+
+def _headline_cards(wh: Warehouse) -> tuple[list[dict[str, Any]], list[str]]:
     from immfacts.metrics import headline_metrics
 
     problems: list[str] = []
@@ -272,7 +298,7 @@ def headline_cards(ctx: Any) -> tuple[list[dict[str, Any]], list[str]]:
         dim = _trend_dimension(info)
         if dim:
             try:
-                t = wh.metric(r.metric, by=dim, variant=r.variant)
+                t = cached_metric(wh, r.metric, by=dim, variant=r.variant)
                 groups = list(t.groups or [dim])
                 trend_points = [(group_label(row, groups), row.get("value")) for row in (t.rows or [])]
             except ImmfactsError as e:
@@ -291,7 +317,6 @@ def headline_cards(ctx: Any) -> tuple[list[dict[str, Any]], list[str]]:
                 "explore_url": q.explore_url(),
             }
         )
-    ctx.cache[key] = (cards, problems)
     return cards, problems
 
 
