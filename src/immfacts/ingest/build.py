@@ -1,0 +1,285 @@
+"""``immfacts.ingest(source, warehouse=...)``: a release into a warehouse, atomically.
+
+The whole release is built in a fresh folder ``<home>/tmp/build-…/`` — lookups, every table
+(:func:`~immfacts.ingest.table.scan_table`), orphan and case-type checks, the canonical model
+(:func:`immfacts.model.build_model`), ``report.json`` and ``release.json`` — and only when all
+of that succeeded is the folder moved to ``<home>/releases/<release-id>/`` (an atomic exchange
+with the previous copy of the same release on Linux, two renames elsewhere). Any failure —
+bad input, ``--strict`` finding a row to repair, a full disk, Ctrl-C — removes the build
+folder and leaves every release already in the warehouse as it was. ``catalog.duckdb`` (views
+over the release's Parquet files, with absolute paths) is written into the published folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import datetime as dt
+import errno
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from immfacts.errors import ImmfactsError, IngestError, InputError, suggest
+from immfacts.ingest.limits import Limits
+from immfacts.ingest.lookups import load_lookups
+from immfacts.ingest.progress import make_progress
+from immfacts.ingest.report import IngestReport, TableReport
+from immfacts.ingest.source import Release, open_release
+from immfacts.ingest.table import scan_table
+from immfacts.paths import resolve_warehouse
+from immfacts.schema import main_tables
+
+log = logging.getLogger("immfacts.ingest")
+
+
+def _select(rel: Release, tables: list[str] | str | None) -> list[str]:
+    if not tables:
+        return list(rel.tables)
+    if isinstance(tables, str):
+        tables = [t for t in tables.replace(",", " ").split() if t]
+    known = {n.lower(): n for n in main_tables()}
+    out = []
+    for t in tables:
+        name = known.get(t.lower().removesuffix(".csv"))
+        if name is None:
+            near = suggest(t, list(main_tables()))
+            raise InputError(f"unknown table {t!r}", hint=("did you mean " + ", ".join(near) + "?") if near else "known tables: " + ", ".join(main_tables()))
+        if name not in rel.tables:
+            raise InputError(f"table {name} is not in {rel.source}", hint="this release has: " + ", ".join(rel.tables))
+        if name not in out:
+            out.append(name)
+    return [n for n in rel.tables if n in out]
+
+
+def _connect(build: Path, limits: Limits) -> duckdb.DuckDBPyConnection:
+    spill = build / "spill"
+    spill.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(
+        config={
+            "memory_limit": limits.memory_limit,
+            "threads": limits.threads,
+            "temp_directory": str(spill),
+            "preserve_insertion_order": False,
+        }
+    )
+    con.execute("SET streaming_buffer_size = '64MB'")
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+def _relations(con: duckdb.DuckDBPyConnection, build: Path, reports: dict[str, TableReport]) -> None:
+    """Orphans (parent IDNCASE absent from A_TblCase) and proceeding/case type conflicts."""
+    case_path = build / "tables" / "A_TblCase.parquet"
+    if not case_path.exists():
+        return
+    cases = f"read_parquet('{case_path}')"
+    for name, rep in reports.items():
+        spec = main_tables()[name]
+        if name == "A_TblCase":
+            rep.orphans = 0
+            continue
+        key = next((k for k in spec.parent_keys if k.lower() == "idncase"), None)
+        if key is None:
+            continue
+        path = build / "tables" / f"{name}.parquet"
+        rep.orphans = con.execute(
+            f'SELECT count(*) FROM read_parquet(\'{path}\') t ANTI JOIN {cases} c ON t."{key}" = c.IDNCASE WHERE t."{key}" IS NOT NULL'
+        ).fetchone()[0]
+        if name == "B_TblProceeding":
+            rep.case_type_conflicts = con.execute(
+                f"SELECT count(*) FROM read_parquet('{path}') p JOIN {cases} c ON p.IDNCASE = c.IDNCASE "
+                "WHERE p.CASE_TYPE <> c.CASE_TYPE"
+            ).fetchone()[0]
+
+
+def _build_model(build: Path, report: IngestReport) -> dict[str, Any]:
+    try:
+        from immfacts.model import build_model
+    except ImportError as e:
+        log.warning("immfacts.model is not available (%s): the canonical model is not built", e)
+        return {"built": False, "reason": f"immfacts.model is not available ({e})"}
+    if not all((build / "tables" / f"{t}.parquet").exists() for t in ("A_TblCase", "B_TblProceeding")):
+        return {"built": False, "reason": "the model needs A_TblCase and B_TblProceeding (not all were ingested)"}
+    try:
+        manifest = build_model(build)
+    except ImmfactsError:
+        raise
+    except Exception as e:  # a model failure must not publish a half release
+        raise IngestError(f"building the canonical model failed: {type(e).__name__}: {e}", hint="nothing was changed in the warehouse; please report this") from e
+    return {"built": True, **json.loads(json.dumps(manifest or {}, default=str))}
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, default=str, ensure_ascii=False) + "\n")
+    tmp.replace(path)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two directories (Linux renameat2 RENAME_EXCHANGE); False if unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    return fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
+def _publish(build: Path, home: Path, rid: str) -> Path:
+    releases = home / "releases"
+    releases.mkdir(parents=True, exist_ok=True)
+    final = releases / rid
+    if not final.exists():
+        os.rename(build, final)
+        return final
+    if _exchange(build, final):
+        shutil.rmtree(build, ignore_errors=True)  # now holds the replaced copy
+        return final
+    old = home / "tmp" / f"replaced-{rid}-{os.getpid()}-{time.time_ns()}"
+    os.rename(final, old)
+    os.rename(build, final)
+    shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def write_catalog(release_dir: Path) -> Path:
+    """``catalog.duckdb``: one view per Parquet file of the release (tables, lookups, model)."""
+    release_dir = release_dir.resolve()
+    tmp = release_dir / ".catalog.duckdb.tmp"
+    tmp.unlink(missing_ok=True)
+    con = duckdb.connect(str(tmp))
+    try:
+        for sub in ("tables", "lookups", "model"):
+            for p in sorted((release_dir / sub).glob("*.parquet")):
+                con.execute(f"CREATE OR REPLACE VIEW \"{p.stem}\" AS SELECT * FROM read_parquet('{p}')")
+    finally:
+        con.close()
+    final = release_dir / "catalog.duckdb"
+    tmp.replace(final)
+    return final
+
+
+def _disk_error(e: BaseException) -> IngestError | None:
+    text = str(e)
+    if (isinstance(e, OSError) and e.errno == errno.ENOSPC) or "No space left" in text:
+        return IngestError(
+            f"the disk is full while writing the release ({text})",
+            hint="free some space (the real release needs ~10 GB in the warehouse plus ~25 GB while ingesting) "
+            "or use --warehouse on a larger disk; the warehouse is unchanged",
+        )
+    return None
+
+
+def ingest(
+    source: str | os.PathLike[str],
+    warehouse: str | os.PathLike[str] | None = None,
+    *,
+    tables: list[str] | str | None = None,
+    strict: bool = False,
+    progress: Any = None,
+    limits: Limits | None = None,
+) -> IngestReport:
+    """Ingest a release (zip, folder or http(s) URL) into ``warehouse`` and return the report.
+
+    ``warehouse`` defaults to ``$IMMFACTS_HOME`` or the per-user data folder; ``tables``
+    restricts the main tables; ``strict`` stops at the first row needing repair or quarantine;
+    ``progress`` is ``None``/``True``/a Rich ``Progress``/a callable (see
+    :mod:`immfacts.ingest.progress`). Raises :class:`~immfacts.errors.ImmfactsError`
+    subclasses for bad input; the warehouse is never left half-changed.
+    """
+    t0 = time.perf_counter()
+    home = resolve_warehouse(warehouse)
+    limits = limits or Limits.from_env()
+    prog = make_progress(progress)
+    published = False
+    build: Path | None = None
+    try:
+        (home / "tmp").mkdir(parents=True, exist_ok=True)
+        build = Path(tempfile.mkdtemp(prefix="build-", dir=home / "tmp"))
+        with open_release(source, cache_dir=home / "cache", limits=limits, progress=prog) as rel:
+            selected = _select(rel, tables)
+            lookups = load_lookups(rel, build / "work")
+            lookups.write(build / "lookups")
+            counts = rel.count_txt() or {}
+            con = _connect(build, limits)
+            try:
+                reports: dict[str, TableReport] = {}
+                for name in selected:
+                    reports[name] = scan_table(
+                        rel, name, build, con=con, lookups=lookups, strict=strict, limits=limits,
+                        progress=prog, count_txt=counts.get(name),
+                    )
+                _relations(con, build, reports)
+            finally:
+                con.close()
+            src = os.fspath(source)
+            if "://" not in src:
+                src = str(Path(src).expanduser().resolve())
+            rid = rel.release_id
+            release = {
+                "id": rid,
+                "data_date": rel.data_date,
+                "source": src,
+                "checksum": rel.checksum(),
+                "last_modified": rel.last_modified,
+                "synthetic": rel.synthetic,
+            }
+            report = IngestReport(release=release, tables=reports, lookups=lookups.report())
+            report.check()
+            if not rel.count_txt():
+                report.warnings.append("the release has no Count.txt: row counts could not be checked against EOIR's")
+            for name, t in reports.items():
+                if t.count_txt is not None and abs(t.count_txt_diff or 0) >= 5:
+                    report.warnings.append(f"{name}: {t.rows_loaded:,} rows loaded, Count.txt says {t.count_txt:,}")
+        shutil.rmtree(build / "work", ignore_errors=True)
+        shutil.rmtree(build / "spill", ignore_errors=True)
+        report.model = _build_model(build, report)
+        shutil.rmtree(build / ".model-building", ignore_errors=True)
+        meta = {
+            **release,
+            "ingested_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "immfacts_version": _version(),
+            "tables": {n: t.rows_loaded for n, t in reports.items()},
+        }
+        report.elapsed_s = time.perf_counter() - t0
+        _write_json(build / "report.json", report.to_dict())
+        _write_json(build / "release.json", meta)
+        final = _publish(build, home, rid)
+        published = True
+        report.path = str(final)
+        try:
+            write_catalog(final)
+        except (duckdb.Error, OSError) as e:  # the release is complete without it
+            report.warnings.append(f"catalog.duckdb could not be written ({e}); the Parquet files are complete")
+        report.elapsed_s = time.perf_counter() - t0
+        with contextlib.suppress(OSError):
+            _write_json(final / "report.json", report.to_dict())
+        return report
+    except duckdb.InterruptException:
+        raise KeyboardInterrupt from None
+    except ImmfactsError:
+        raise
+    except OSError as e:
+        raise _disk_error(e) or IngestError(f"ingest failed: {e}", hint="nothing was changed in the warehouse") from None
+    except duckdb.Error as e:
+        raise _disk_error(e) or IngestError(f"ingest failed in DuckDB: {e}", hint="nothing was changed in the warehouse; please report this") from None
+    finally:
+        if build is not None and not published:
+            shutil.rmtree(build, ignore_errors=True)
+        prog.close()
+
+
+def _version() -> str:
+    from immfacts import __version__
+
+    return __version__
