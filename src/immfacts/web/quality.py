@@ -86,6 +86,7 @@ def summarize_report(report: dict[str, Any]) -> dict[str, Any]:
         "repair_kinds": dict(repairs.most_common()),
         "count_txt_disagreements": [t["name"] for t in tables if t["count_status"] == "differs"],
         "lookups": lookups,
+        "warnings": [str(w) for w in report.get("warnings") or []],
         "elapsed_s": report.get("elapsed_s"),
     }
 
