@@ -274,7 +274,7 @@ def _check_one(c: Candidate, computer: Computer, day: dt.date, idx: int) -> dict
 
 
 def _value_dict(v: Value) -> dict[str, Any]:
-    out = {"variant": v.variant, "value": v.value, "default": v.default, "reading": v.reading,
+    out = {"metric": v.metric, "variant": v.variant, "value": v.value, "default": v.default, "reading": v.reading,
            "primary_reading": v.primary_reading, "source": v.source, "period": v.period,
            "synthetic": v.synthetic}
     out.update(v.extra)
@@ -291,16 +291,32 @@ def _values_from(comp: Computed, c: Candidate, e, idx: int, source: str, edition
             b = base_vals.get(entry.get("variant"))
             bv = pick_value(b, base.result, e.component, e.complement) if b else None
             val = _change(val, bv, c.claimed_unit)
-        period = getattr(comp.result, "period", None) or comp.reading.to_dict()
+        period = entry.get("period") or getattr(comp.result, "period", None) or comp.reading.to_dict()
+        extra: dict[str, Any] = {"edition": edition} if edition else {}
+        if source == "published" and _stale(period, comp.reading):
+            extra["stale"] = True
         out.append(Value(
             metric=e.metric, variant=entry.get("variant"), value=val,
             reading=comp.reading.label,
             default=(entry.get("variant") == preferred) if preferred and any(x.get("variant") == preferred for x in comp.values) else bool(entry.get("default")),
             primary_reading=idx == 0,
-            source=source, period=period, synthetic=comp.synthetic,
-            extra={"edition": edition} if edition else {},
+            source=source, period=period, synthetic=comp.synthetic, extra=extra,
         ))
     return out
+
+
+STALE_DAYS = 130
+
+
+def _stale(period: Any, reading: Reading) -> bool:
+    """A published level dated far from the date asked for (the latest figure may be years old)."""
+    if not isinstance(period, dict) or reading.start is not None or period.get("start"):
+        return False
+    try:
+        end = dt.date.fromisoformat(str(period.get("end"))[:10])
+    except ValueError:
+        return False
+    return abs((reading.end - end).days) > STALE_DAYS
 
 
 def _change(cur: float | None, base: float | None, unit: str) -> float | None:
@@ -316,6 +332,7 @@ def _change(cur: float | None, base: float | None, unit: str) -> float | None:
 def _gather(c: Candidate, e, computer: Computer, where: dict[str, Any], day: dt.date, preferred: str | None = None):
     """(verdict basis values, all values shown, provenance, reasons nothing was computed)."""
     reasons: list[str] = []
+    shown_only: list[Value] = []  # published levels dated too far from the claim's date
     prov: dict[str, Any] = {"sources": []}
     groups: dict[str, list[Value]] = {"warehouse_real": [], "reference": [], "published": [], "warehouse_synthetic": []}
     metrics = [(e.metric, "reference" if computer.is_reference(e.metric) else "warehouse")]
@@ -345,6 +362,13 @@ def _gather(c: Candidate, e, computer: Computer, where: dict[str, Any], day: dt.
                     groups["reference" if kind == "reference" else "published"].extend(vals)
                 if idx == 0 or not any(s["metric"] == metric for s in prov["sources"]):
                     prov["sources"].append(_provenance(comp))
+    # published levels dated far from the claim's date only count when nothing nearer exists
+    fresh = [v for v in groups["published"] if not v.extra.get("stale") and v.value is not None]
+    if fresh:
+        shown_only.extend(v for v in groups["published"] if v.extra.get("stale"))
+        groups["published"] = [v for v in groups["published"] if not v.extra.get("stale")]
+    elif any(v.extra.get("stale") and v.value is not None for v in groups["published"]):
+        prov.setdefault("notes", []).append("the nearest published figure is dated far from the claim's date")
     order = ("warehouse_real", "reference", "published", "warehouse_synthetic")
     basis: list[Value] = []
     for k in order:
@@ -354,7 +378,7 @@ def _gather(c: Candidate, e, computer: Computer, where: dict[str, Any], day: dt.
                 first = next((v for v in basis if v.primary_reading), basis[0])
                 basis = [Value(**{**v.__dict__, "default": v is first}) for v in basis]
             break
-    shown = [v for k in order for v in groups[k]]
+    shown = [v for k in order for v in groups[k]] + shown_only
     if c.readings and not prov["sources"]:
         prov.pop("sources")
     return basis, shown, prov, list(dict.fromkeys(reasons))
@@ -400,6 +424,8 @@ def _confusables(c: Candidate, e, computer: Computer, basis: list[Value], day: d
                     if mid == metric and not conf.get("variant") and not entry_v.get("default"):
                         continue
                     if mid != metric and conf.get("variant"):
+                        continue
+                    if mid != metric and _stale(entry_v.get("period"), c.readings[0]):
                         continue
                     out.append(Value(metric=mid, variant=entry_v.get("variant"), value=pick_value(entry_v, comp.result, None, False),
                                      label=conf.get("label"), source="confusable", synthetic=comp.synthetic))

@@ -127,7 +127,8 @@ def render_rich(report: Any, console: Any = None) -> None:
         style, mark = VERDICT_STYLE.get(c["verdict"], ("white", ""))
         p = c.get("period") or {}
         unit = value_unit(c)
-        default = next((v for v in c.get("computed") or [] if v.get("default") and v.get("primary_reading")), None)
+        with_value = [v for v in c.get("computed") or [] if v.get("value") is not None]
+        default = next((v for v in with_value if v.get("default") and v.get("primary_reading")), with_value[0] if with_value else None)
         verdict = Text(f"{mark} {c['verdict']}", style=style)
         if c.get("variant"):
             verdict.append(f"\n  ({c['variant']})", style=style)
