@@ -211,6 +211,21 @@ def test_quality_page_flags_a_table_that_does_not_add_up():
         "2024-07-01-sample", "2024-06-01-real"}
 
 
+def test_quality_page_shows_the_latest_release_diff_and_its_alert():
+    with TestClient(create_app(FIXTURE_WAREHOUSE)) as c:
+        html = c.get("/quality", headers=HTML).text
+    assert find_id(html, "diff")["attrs"]["data-status"] == "alert"
+    assert "33.330%" in find_id(html, "diff-alerts")["text"]
+    cases = find_all(html, "tr", data_entity="cases")[0]["text"]
+    assert cases.split() == ["cases", "3", "9", "1", "33.330%", "7"]
+    assert "CRT_CODE → BASE_CITY_CODE" in find_id(html, "diff")["text"]
+
+
+def test_quality_page_without_a_diff_says_how_to_get_one(client):
+    html = client.get("/quality", headers=HTML).text
+    assert "immfacts diff" in find_id(html, "latest-diff")["text"]
+
+
 def test_quality_page_for_unknown_release_is_404():
     with TestClient(create_app(FIXTURE_WAREHOUSE)) as c:
         assert c.get("/quality?release=1999", headers=HTML).status_code == 404

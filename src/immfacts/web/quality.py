@@ -102,7 +102,7 @@ def latest_diff(wh: Warehouse) -> tuple[dict[str, Any] | None, str | None]:
     except ImmfactsError as e:
         return None, e.message
     if diff is None:
-        return None, "a diff needs two releases of the same data in the warehouse"
+        return None, "no release diff has been computed yet: run `immfacts diff OLD NEW` after ingesting a second release"
     if hasattr(diff, "to_dict"):
         diff = diff.to_dict()
     return (diff if isinstance(diff, dict) else {"diff": diff}), None
