@@ -199,7 +199,7 @@ SHARE_METRICS = ["eoir.outcome_share", "eoir.asylum.allowed_to_stay_rate", "eoir
                  "eoir.representation_rate", "eoir.asylum.grant_rate"]
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(metric=st.sampled_from(SHARE_METRICS), start=st.integers(2020, 2024), length=st.integers(0, 3),
        by=st.sampled_from([None, "fy", "court", "nationality"]))
 def test_shares_lie_in_unit_interval_and_components_sum_to_the_total(wh, metric, start, length, by):
@@ -215,7 +215,7 @@ def test_shares_lie_in_unit_interval_and_components_sum_to_the_total(wh, metric,
                 assert sum(comps.values()) == row["denominator"]
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(day=st.dates(min_value=__import__("datetime").date(2020, 1, 1), max_value=__import__("datetime").date(2024, 12, 31)))
 def test_pending_including_inactive_is_active_plus_inactive_on_any_day(wh, day):
     band = {v["variant"]: v["value"] for v in wh.metric("eoir.pending", period=day.isoformat(), variant="all").variants}

@@ -94,22 +94,56 @@ def _prepare(wh: Any, metric_id: str, period: Any, by: Any, where: Any, variant:
     return spec, by_l, where_d, rel, sess
 
 
-def _one(spec: MetricSpec, variant: str, period: Any, by_l: list[str], where_d: dict, rel: _Release, sess: Any,
-         run: bool = True) -> tuple[dict[str, Any], query.ResolvedQuery, str]:
+_MEASURES = ("n", "num", "den", "days")
+
+
+def _plan(spec: MetricSpec, variant: str, period: Any, by_l: list[str], where_d: dict, rel: _Release, sess: Any):
+    """(resolved spec, resolved query, expression, SQL) of one variant."""
     r = spec.resolve(variant)
     q = query.resolve(r, period, list(by_l), dict(where_d), rel.data_start, rel.data_end)
     if q.is_stock and not q.dates:
         raise InvalidQueryError(f"no as-of date of {spec.id} is left after the filters", "widen --period or --where")
     expr = kinds.build(r, sess.tables[r.table], q)
-    sql = ibis.to_sql(expr, dialect=sess.dialect)
-    if not run:
-        return {}, q, sql
-    df = sess.execute(expr)
-    groups = [c for c in df.columns if c not in ("n", "num", "den", "days") and not c.startswith("c__")]
+    return r, q, expr, ibis.to_sql(expr, dialect=sess.dialect)
+
+
+def _sort_key(row: dict, groups: list[str]) -> tuple:
+    return tuple((row.get(g) is None, str(row.get(g)) if not isinstance(row.get(g), int | float) else row.get(g))
+                 for g in groups)
+
+
+def _interpret(r: MetricSpec, q: query.ResolvedQuery, df: Any, variant: str, sql: str) -> dict[str, Any]:
+    groups = [c for c in df.columns if c not in _MEASURES and c != "__v" and not c.startswith("c__")]
     rows = kinds.interpret(r, df, groups)
+    rows.sort(key=lambda row: _sort_key(row, groups))
     rows = _finish_rows(r, q, rows, groups)
-    out: dict[str, Any] = {"variant": variant, "sql": sql, "rows": rows, "groups": groups}
-    return out, q, sql
+    return {"variant": variant, "sql": sql, "rows": rows, "groups": groups}
+
+
+def _execute_all(sess: Any, plans: list) -> list[Any]:
+    """Execute several variants' expressions as one query (UNION ALL with a variant index),
+    so ``--variant all`` costs one engine round trip; falls back to one query per variant."""
+    exprs = [p[2] for p in plans]
+    if len(exprs) > 1:
+        try:
+            types: dict[str, Any] = {}
+            for e in exprs:
+                for name, typ in e.schema().items():
+                    types.setdefault(name, typ)
+            parts = [
+                e.select(__v=ibis.literal(i, "int64"),
+                         **{c: (e[c] if c in e.columns else ibis.null(typ)) for c, typ in types.items()})
+                for i, e in enumerate(exprs)
+            ]
+            df = sess.execute(ibis.union(*parts, distinct=False))
+            out = []
+            for i, e in enumerate(exprs):
+                part = df[df["__v"] == i][list(e.columns)].reset_index(drop=True)
+                out.append(part)
+            return out
+        except Exception:  # noqa: BLE001 - an engine that cannot union these runs them one by one
+            pass
+    return [sess.execute(e) for e in exprs]
 
 
 def _finish_rows(spec: MetricSpec, q: query.ResolvedQuery, rows: list[dict], groups: list[str]) -> list[dict]:
@@ -210,12 +244,11 @@ def compute(wh: Any, metric_id: str, period: Any = None, by: Any = None, where: 
                                  edition=edition, as_of=as_of)
     spec, by_l, where_d, rel, sess = _prepare(wh, metric_id, period, by, where, variant, release, engine, spark_master)
     names = spec.variant_names if variant == "all" else [variant or spec.default_variant]
-    outs, first_q = [], None
-    for name in names:
-        out, q, _sql = _one(spec, name, period, by_l, where_d, rel, sess)
-        outs.append(out)
-        first_q = first_q or q
+    plans = [_plan(spec, name, period, by_l, where_d, rel, sess) for name in names]
+    frames = _execute_all(sess, plans)
+    outs = [_interpret(r, q, df, name, sql) for name, (r, q, _e, sql), df in zip(names, plans, frames, strict=True)]
     main = next((o for o in outs if o["variant"] == spec.default_variant), outs[0])
+    first_q = plans[names.index(main["variant"])][1]
     top = _summarise(spec, main)
     resolved = spec.resolve(main["variant"])
     q = first_q
@@ -266,7 +299,7 @@ def explain(wh: Any, metric_id: str, period: Any = None, by: Any = None, where: 
     names = spec.variant_names if variant == "all" else [variant or spec.default_variant]
     parts = []
     for name in names:
-        _out, _q, sql = _one(spec, name, period, by_l, where_d, rel, sess, run=False)
+        sql = _plan(spec, name, period, by_l, where_d, rel, sess)[3]
         parts.append(f"-- {spec.id} [{name}] on {sess.name}\n{sql}")
     return "\n\n".join(parts)
 

@@ -84,10 +84,16 @@ def frame(spec: MetricSpec, t: ir.Table, q: ResolvedQuery) -> tuple[ir.Table, li
     schema = t.schema()
     if q.is_stock:
         t = t.filter(t.status.isin(list(spec.statuses)))
-        dates = ibis.memtable({"as_of": q.dates}, schema={"as_of": "date"})
-        t = t.inner_join(
-            dates, [t.spell_start <= dates.as_of, t.spell_end.isnull() | (dates.as_of < t.spell_end)]
-        )
+        if len(q.dates) == 1:
+            # one as-of date (the common case): a plain filter, no join
+            d = q.dates[0]
+            as_of = ibis.date(d.year, d.month, d.day)
+            t = t.filter(t.spell_start <= as_of, t.spell_end.isnull() | (as_of < t.spell_end)).mutate(as_of=as_of)
+        else:
+            dates = ibis.memtable({"as_of": q.dates}, schema={"as_of": "date"})
+            t = t.inner_join(
+                dates, [t.spell_start <= dates.as_of, t.spell_end.isnull() | (dates.as_of < t.spell_end)]
+            )
         timecol = t.as_of
     else:
         timecol = t[spec.date]

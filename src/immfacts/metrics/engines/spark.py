@@ -39,8 +39,13 @@ def _spark(master: str | None):
         builder.config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", os.environ.get("IMMFACTS_SPARK_PARTITIONS", "8"))
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.ansi.enabled", "false")
     )
+    # Extra settings, e.g. for tiny test data: IMMFACTS_SPARK_CONF="spark.sql.codegen.wholeStage=false,…"
+    for item in filter(None, os.environ.get("IMMFACTS_SPARK_CONF", "").split(",")):
+        key, _, value = item.partition("=")
+        builder = builder.config(key.strip(), value.strip())
     try:
         spark = builder.getOrCreate()
     except Exception as e:  # JVM missing or cluster unreachable
@@ -60,7 +65,14 @@ def open_session(model_dir: Path, spark_master: str | None = None) -> EngineSess
     con = ibis.pyspark.connect(spark)
     base = os.environ.get("IMMFACTS_SPARK_MODEL_URI")
     tables = {}
-    for path in sorted(Path(model_dir).glob("*.parquet")):
-        uri = f"{base.rstrip('/')}/{path.name}" if base else str(path.resolve())
-        tables[path.stem] = con.read_parquet(uri, table_name=path.stem)
+    from immfacts.model import MODEL_TABLES
+
+    for name in MODEL_TABLES:
+        if base:
+            uri = f"{base.rstrip('/')}/{name}.parquet"
+        elif (Path(model_dir) / f"{name}.parquet").exists():
+            uri = str((Path(model_dir) / f"{name}.parquet").resolve())
+        else:
+            continue
+        tables[name] = con.read_parquet(uri, table_name=name)
     return EngineSession("spark", "pyspark", con, tables)
