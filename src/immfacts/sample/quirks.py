@@ -35,9 +35,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from immfacts.sample.calib import NULL_TOKENS
-from immfacts.sample.columns import shipped_codes
+from immfacts.sample.columns import as_strings, shipped_codes
 from immfacts.sample.tables import LATIN1_CITIES, LATIN1_MESSAGES
-from immfacts.sample.validate import best_repair, type_violations
+from immfacts.sample.validate import best_repair, column_counters, type_violations
 from immfacts.schema import TableSpec
 
 # Per entity row; the count of a class in a table is max(MIN_COUNT, round(rate × rows)).
@@ -152,7 +152,8 @@ class ChunkQuirks:
     def value(self, col: str, i: int) -> str | None:
         if col in self.edits and i in self.edits[col]:
             return self.edits[col][i]
-        return self.cols[col][i].as_py()
+        v = self.cols[col][i].as_py()
+        return v if v is None or isinstance(v, str) else str(v)
 
     def fields(self, i: int) -> list[str]:
         return [self.value(c.name, i) or "" for c in self.spec.columns]
@@ -234,12 +235,33 @@ class ChunkQuirks:
         return False
 
     def edited_columns(self) -> dict[str, pa.Array]:
+        """The chunk's columns with the value quirks applied (edited columns become strings)."""
         out = dict(self.cols)
         for col, ed in self.edits.items():
             mask = np.zeros(self.n, dtype=bool)
             rows = sorted(ed)
             mask[rows] = True
-            out[col] = pc.replace_with_mask(self.cols[col], pa.array(mask), pa.array([ed[i] for i in rows], pa.string()))
+            out[col] = pc.replace_with_mask(as_strings(self.cols[col]), pa.array(mask), pa.array([ed[i] for i in rows], pa.string()))
+        return out
+
+    def value_counters(self, orphans: dict[str, pa.Array] | None) -> dict[str, dict[str, int]]:
+        """Value counters of the loaded rows: the generated columns, corrected for the edited
+        cells (their generated values out, the written values in), plus the orphan rows."""
+        out: dict[str, dict[str, int]] = {}
+        for col in self.spec.columns:
+            c = column_counters(col, self.cols[col.name])
+            ed = self.edits.get(col.name)
+            if ed:
+                rows = sorted(ed)
+                old = column_counters(col, self.cols[col.name].take(pa.array(rows, pa.int64())))
+                new = column_counters(col, pa.array([ed[i] for i in rows], pa.string()))
+                c = {k: c[k] - old[k] + new[k] for k in c}
+            if orphans is not None:
+                o = column_counters(col, orphans[col.name])
+                c = {k: c[k] + o[k] for k in c}
+            c = {k: v for k, v in c.items() if v}
+            if c:
+                out[col.name] = c
         return out
 
     # -- orphans ---------------------------------------------------------------------------
@@ -253,11 +275,11 @@ class ChunkQuirks:
         for c in self.spec.columns:
             name = c.name
             if name == self.pk:
-                out[name] = pa.array([str(self.keys.pk()) for _ in range(m)])
+                out[name] = pa.array([self.keys.pk() for _ in range(m)], pa.int64())
             elif name.lower() == "idncase":
-                out[name] = pa.array([str(self.keys.case(self.rng)) for _ in range(m)])
+                out[name] = pa.array([self.keys.case(self.rng) for _ in range(m)], pa.int64())
             elif name.lower() == "idnproceeding":
-                out[name] = pa.array([str(self.keys.proc()) for _ in range(m)])
+                out[name] = pa.array([self.keys.proc() for _ in range(m)], pa.int64())
         self.acct.orphans += m
         self.acct.quirks["orphan"] += m
         return out

@@ -12,14 +12,16 @@ consistent repair at all. The value counters follow the ingest report's vocabula
 
 from __future__ import annotations
 
+import functools
 import re
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from immfacts.sample.calib import NULL_TOKENS
 from immfacts.sample.columns import shipped_codes
-from immfacts.schema import TableSpec
+from immfacts.schema import ColumnSpec, TableSpec
 
 DATE_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 INT_SHAPE = re.compile(r"^-?\d+$")
@@ -93,6 +95,84 @@ def best_repair(fields: list[str], spec: TableSpec) -> tuple[list[str] | None, b
     return cands[scored[0][1]], True
 
 
+COUNTERS = ("null_tokens", "trimmed", "invalid_codes", "bad_dates")
+
+
+def _flags(col: ColumnSpec, a: pa.Array) -> dict[str, np.ndarray]:
+    """Which values of a plain string array each counter counts (boolean per value)."""
+    stripped = pc.utf8_trim_whitespace(a)
+    upper = pc.utf8_upper(stripped)
+    is_tok = pc.fill_null(pc.or_(pc.is_in(upper, value_set=_TOKENS), pc.equal(stripped, "")), False)
+    out = {"null_tokens": is_tok, "trimmed": pc.fill_null(pc.and_(pc.invert(is_tok), pc.not_equal(a, stripped)), False)}
+    norm = pc.if_else(is_tok, pa.scalar(None, pa.string()), upper)
+    codes = shipped_codes(col.lookup) if col.lookup else None
+    if codes is not None:
+        out["invalid_codes"] = pc.fill_null(pc.and_(pc.is_valid(norm), pc.invert(pc.is_in(norm, value_set=_code_set(codes)))), False)
+    elif col.pattern:
+        out["invalid_codes"] = pc.fill_null(pc.invert(pc.match_substring_regex(norm, col.pattern)), False)
+    if col.type == "TIMESTAMP":
+        shaped = pc.match_substring_regex(norm, r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2}(\.\d+)?)?$")
+        parsed = pc.strptime(pc.utf8_slice_codeunits(norm, 0, 10), format="%Y-%m-%d", unit="s", error_is_null=True)
+        good = pc.and_(pc.fill_null(shaped, False), pc.fill_null(pc.greater_equal(pc.year(parsed), 1900), False))
+        out["bad_dates"] = pc.fill_null(pc.and_(pc.is_valid(norm), pc.invert(good)), False)
+    return {k: np.asarray(v.to_numpy(zero_copy_only=False), dtype=bool) for k, v in out.items()}
+
+
+_TOKENS = pa.array(sorted(TOKENS_UPPER))
+
+
+@functools.cache
+def _code_set(codes: frozenset[str]) -> pa.Array:
+    return pa.array(sorted(codes))
+
+
+_DICT_FLAGS: dict[tuple, tuple[pa.Array, dict[str, np.ndarray]]] = {}
+
+
+def _dictionary_flags(col: ColumnSpec, d: pa.Array) -> dict[str, np.ndarray]:
+    """:func:`_flags` of a dictionary's values, cached per dictionary (dates share one)."""
+    # keyed by the dictionary's buffers (each access makes a new Python wrapper); holding
+    # ``d`` in the cache keeps those buffers alive, so their addresses cannot be reused
+    key = (tuple(b.address if b is not None else 0 for b in d.buffers()), d.offset, len(d), col.type, col.lookup, col.pattern)
+    hit = _DICT_FLAGS.get(key)
+    if hit is not None:
+        return hit[1]
+    if len(_DICT_FLAGS) > 512:
+        _DICT_FLAGS.clear()
+    flags = _flags(col, d)
+    _DICT_FLAGS[key] = (d, flags)
+    return flags
+
+
+def column_counters(col: ColumnSpec, a: pa.Array) -> dict[str, int]:
+    """The value counters of one column (all four, zeros included), computed per distinct value.
+
+    Dictionary arrays are counted on their dictionary, weighted by how often each entry is
+    used; ``int64`` arrays hold plain integers, which no counter counts unless the column is a
+    date or coded; other arrays are counted on their distinct values (``value_counts``).
+    """
+    out = dict.fromkeys(COUNTERS, 0)
+    if len(a) == 0 or a.null_count == len(a):
+        return out
+    if pa.types.is_dictionary(a.type):
+        flags = _dictionary_flags(col, a.dictionary)
+        if not any(f.any() for f in flags.values()):
+            return out
+        idx = a.indices.drop_null().to_numpy()
+        weights = np.bincount(idx, minlength=len(a.dictionary))
+    else:
+        if pa.types.is_integer(a.type):
+            if col.type != "TIMESTAMP" and not col.lookup and not col.pattern:
+                return out
+            a = pc.cast(a, pa.string())
+        vc = pc.value_counts(a)
+        flags = _flags(col, vc.field("values"))
+        weights = vc.field("counts").to_numpy()
+    for k, f in flags.items():
+        out[k] = int(weights[f].sum())
+    return out
+
+
 def value_counters(spec: TableSpec, cols: dict[str, pa.Array]) -> dict[str, dict[str, int]]:
     """Per column: ``null_tokens``, ``trimmed``, ``invalid_codes``, ``bad_dates`` (non-zero only).
 
@@ -103,34 +183,8 @@ def value_counters(spec: TableSpec, cols: dict[str, pa.Array]) -> dict[str, dict
     values of TIMESTAMP columns that do not parse as a date or lie before 1900.
     """
     out: dict[str, dict[str, int]] = {}
-    tokens = pa.array(sorted(TOKENS_UPPER))
     for col in spec.columns:
-        a = cols[col.name]
-        if a.null_count == len(a):
-            continue
-        stripped = pc.utf8_trim_whitespace(a)
-        upper = pc.utf8_upper(stripped)
-        is_tok = pc.or_(pc.is_in(upper, value_set=tokens), pc.equal(stripped, ""))
-        is_tok = pc.fill_null(is_tok, False)
-        c: dict[str, int] = {}
-        c["null_tokens"] = pc.sum(is_tok).as_py() or 0
-        c["trimmed"] = pc.sum(pc.fill_null(pc.and_(pc.invert(is_tok), pc.not_equal(a, stripped)), False)).as_py() or 0
-        norm = pc.if_else(is_tok, pa.scalar(None, pa.string()), upper)
-        codes = shipped_codes(col.lookup) if col.lookup else None
-        if codes is not None:
-            bad = pc.and_(pc.is_valid(norm), pc.invert(pc.is_in(norm, value_set=pa.array(sorted(codes)))))
-            c["invalid_codes"] = pc.sum(pc.fill_null(bad, False)).as_py() or 0
-        elif col.pattern:
-            bad = pc.invert(pc.match_substring_regex(norm, col.pattern))
-            c["invalid_codes"] = pc.sum(pc.fill_null(bad, False)).as_py() or 0
-        if col.type == "TIMESTAMP":
-            shaped = pc.match_substring_regex(norm, r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2}(\.\d+)?)?$")
-            parsed = pc.strptime(pc.utf8_slice_codeunits(norm, 0, 10), format="%Y-%m-%d", unit="s", error_is_null=True)
-            year_ok = pc.greater_equal(pc.year(parsed), 1900)
-            good = pc.and_(pc.fill_null(shaped, False), pc.fill_null(year_ok, False))
-            bad = pc.and_(pc.is_valid(norm), pc.invert(good))
-            c["bad_dates"] = pc.sum(bad).as_py() or 0
-        c = {k: v for k, v in c.items() if v}
+        c = {k: v for k, v in column_counters(col, cols[col.name]).items() if v}
         if c:
             out[col.name] = c
     return out
