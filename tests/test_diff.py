@@ -243,3 +243,15 @@ def test_old_plus_appeared_minus_vanished_is_new(tmp_path_factory, a, b):
         assert rec["old"] - rec["vanished"] + rec["appeared"] == rec["new"], entity
         assert rec["vanished"] == len(old_ids - new_ids) and rec["appeared"] == len(new_ids - old_ids)
         assert sum(rec["vanished_by"]["fiscal_year"].values()) == rec["vanished"]
+
+
+def test_a_proceeding_moved_to_another_case_changes_the_case_it_left(pair):
+    home, old, new = pair
+    path = home / "releases" / new / "tables" / "B_TblProceeding.parquet"
+    t = pq.read_table(path).to_pandas()
+    t.loc[t.IDNPROCEEDING == 50, "IDNCASE"] = 4  # case 5 loses its only (relief) proceeding
+    pq.write_table(pa.Table.from_pandas(t, preserve_index=False), path)
+    d = diff(old, new, home, save=False)
+    assert d.outcomes["cases"]["sample"] == [3, 5]
+    assert {"from": "DEC_CODE R", "to": "none", "n": 1} in d.outcomes["cases"]["transitions"]
+    assert d.outcomes["proceedings"]["sample"] == [30]  # its own outcome did not change

@@ -219,11 +219,12 @@ def _records(con: duckdb.DuckDBPyConnection, entity: str) -> dict[str, Any]:
     n_old = con.execute(f"SELECT count(*) FROM o_{entity}").fetchone()[0]
     n_new = con.execute(f"SELECT count(*) FROM n_{entity}").fetchone()[0]
     out: dict[str, Any] = {"table": table, "key": key, "old": n_old, "new": n_new}
-    for kind, a, b in (("vanished", "o", "n"), ("appeared", "n", "o")):
+    _full_join(con, entity, key)
+    for kind, a, mine, other in (("vanished", "o", "ok", "nk"), ("appeared", "n", "nk", "ok")):
         ids = f"_{kind}_{entity}"
         con.execute(
-            f"CREATE TEMP TABLE {ids} AS SELECT DISTINCT x.{key} AS k FROM {a}_{entity} x "
-            f"ANTI JOIN {b}_{entity} y ON x.{key} = y.{key} WHERE x.{key} IS NOT NULL"
+            f"CREATE TEMP TABLE {ids} AS SELECT {mine} AS k FROM _fj_{entity} "
+            f"WHERE {other} IS NULL AND {mine} IS NOT NULL"
         )
         n = con.execute(f"SELECT count(*) FROM {ids}").fetchone()[0]
         base = n_old if kind == "vanished" else n_new
@@ -244,6 +245,38 @@ def _records(con: duckdb.DuckDBPyConnection, entity: str) -> dict[str, Any]:
     return out
 
 
+PROC_CHANGED = (
+    "o.DEC_CODE IS DISTINCT FROM n.DEC_CODE OR o.OTHER_COMP IS DISTINCT FROM n.OTHER_COMP "
+    "OR CAST(o.COMP_DATE AS DATE) IS DISTINCT FROM CAST(n.COMP_DATE AS DATE)"
+)
+
+
+def _full_join(con: duckdb.DuckDBPyConnection, entity: str, key: str) -> None:
+    """One pass over both releases of an entity: the records only in OLD, only in NEW, and
+    (proceedings, applications) those in both whose outcome changed — or, for proceedings,
+    that moved to another case (that matters to the case-level comparison)."""
+    extra, changed = "", "false"
+    if entity == "proceedings":
+        changed = f"({PROC_CHANGED} OR o.IDNCASE IS DISTINCT FROM n.IDNCASE)"
+        extra = (
+            f", o.IDNCASE AS oc, n.IDNCASE AS nc, {_code_label('o')} AS f, {_code_label('n')} AS t, "
+            "o.DEC_CODE IS DISTINCT FROM n.DEC_CODE AS d_dec, o.OTHER_COMP IS DISTINCT FROM n.OTHER_COMP AS d_oth, "
+            "CAST(o.COMP_DATE AS DATE) IS DISTINCT FROM CAST(n.COMP_DATE AS DATE) AS d_date, "
+            f"({PROC_CHANGED}) AS outcome_changed"
+        )
+    elif entity == "applications":
+        changed = "o.APPL_DEC IS DISTINCT FROM n.APPL_DEC"
+        extra = (
+            ", coalesce(o.APPL_DEC, 'none') AS f, coalesce(n.APPL_DEC, 'none') AS t, "
+            "coalesce(n.APPL_CODE, o.APPL_CODE, 'unknown') AS appl_code"
+        )
+    con.execute(
+        f"CREATE TEMP TABLE _fj_{entity} AS SELECT o.{key} AS ok, n.{key} AS nk{extra} "
+        f"FROM o_{entity} o FULL OUTER JOIN n_{entity} n ON o.{key} = n.{key} "
+        f"WHERE o.{key} IS NULL OR n.{key} IS NULL OR {changed}"
+    )
+
+
 # --- outcomes --------------------------------------------------------------------------
 def _code_label(alias: str) -> str:
     return (
@@ -261,15 +294,10 @@ def _transitions(con: duckdb.DuckDBPyConnection, src: str) -> list[dict[str, Any
 
 def _proceeding_outcomes(con: duckdb.DuckDBPyConnection, model: bool) -> dict[str, Any]:
     con.execute(
-        f"""CREATE TEMP TABLE _proc_changed AS
-        SELECT o.IDNPROCEEDING AS k, {_code_label('o')} AS f, {_code_label('n')} AS t,
-               o.DEC_CODE IS DISTINCT FROM n.DEC_CODE AS d_dec,
-               o.OTHER_COMP IS DISTINCT FROM n.OTHER_COMP AS d_oth,
-               CAST(o.COMP_DATE AS DATE) IS DISTINCT FROM CAST(n.COMP_DATE AS DATE) AS d_date
-        FROM o_proceedings o JOIN n_proceedings n ON o.IDNPROCEEDING = n.IDNPROCEEDING
-        WHERE o.DEC_CODE IS DISTINCT FROM n.DEC_CODE OR o.OTHER_COMP IS DISTINCT FROM n.OTHER_COMP
-           OR CAST(o.COMP_DATE AS DATE) IS DISTINCT FROM CAST(n.COMP_DATE AS DATE)"""
+        "CREATE TEMP VIEW _proc_diff AS SELECT ok AS k, oc, nc, f, t, d_dec, d_oth, d_date, outcome_changed "
+        "FROM _fj_proceedings WHERE ok IS NOT NULL AND nk IS NOT NULL"
     )
+    con.execute("CREATE TEMP VIEW _proc_changed AS SELECT * FROM _proc_diff WHERE outcome_changed")
     n, dec, oth, date = con.execute(
         "SELECT count(*), count_if(d_dec), count_if(d_oth), count_if(d_date) FROM _proc_changed"
     ).fetchone()
@@ -292,11 +320,8 @@ def _proceeding_outcomes(con: duckdb.DuckDBPyConnection, model: bool) -> dict[st
 
 def _application_outcomes(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     con.execute(
-        """CREATE TEMP TABLE _appl_changed AS
-        SELECT o.IDNPROCEEDINGAPPLN AS k, coalesce(o.APPL_DEC, 'none') AS f, coalesce(n.APPL_DEC, 'none') AS t,
-               coalesce(n.APPL_CODE, o.APPL_CODE, 'unknown') AS appl_code
-        FROM o_applications o JOIN n_applications n ON o.IDNPROCEEDINGAPPLN = n.IDNPROCEEDINGAPPLN
-        WHERE o.APPL_DEC IS DISTINCT FROM n.APPL_DEC"""
+        "CREATE TEMP VIEW _appl_changed AS SELECT ok AS k, f, t, appl_code "
+        "FROM _fj_applications WHERE ok IS NOT NULL AND nk IS NOT NULL"
     )
     n = con.execute("SELECT count(*) FROM _appl_changed").fetchone()[0]
     by_type = con.execute("SELECT appl_code, count(*) FROM _appl_changed GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
@@ -319,12 +344,22 @@ def _case_outcomes(con: duckdb.DuckDBPyConnection, model: bool) -> dict[str, Any
         )
         basis = "canonical model: final outcome class and final completion date"
     else:
-        fin = "(" + _final_proceeding("{r}_proceedings") + ")"
+        # A case's final proceeding can only change if one of its proceedings changed, moved,
+        # vanished or appeared: compare those cases only (cheap at any scale).
+        con.execute(
+            """CREATE TEMP TABLE _case_cand AS
+            SELECT DISTINCT c AS k FROM (
+                SELECT oc AS c FROM _proc_diff UNION ALL SELECT nc FROM _proc_diff
+                UNION ALL SELECT p.IDNCASE FROM o_proceedings p SEMI JOIN _vanished_proceedings v ON p.IDNPROCEEDING = v.k
+                UNION ALL SELECT p.IDNCASE FROM n_proceedings p SEMI JOIN _appeared_proceedings v ON p.IDNPROCEEDING = v.k
+            ) WHERE c IS NOT NULL"""
+        )
+        fin = "(" + _final_proceeding("(SELECT p.* FROM {r}_proceedings p SEMI JOIN _case_cand x ON p.IDNCASE = x.k)") + ")"
         sql = f"""
             WITH fo AS {fin.format(r="o")}, fn AS {fin.format(r="n")}
             SELECT c.IDNCASE AS k, coalesce({_code_label('fo')}, 'none') AS f, coalesce({_code_label('fn')}, 'none') AS t,
                    CAST(fo.COMP_DATE AS DATE) AS fd, CAST(fn.COMP_DATE AS DATE) AS td
-            FROM o_cases c SEMI JOIN n_cases n ON c.IDNCASE = n.IDNCASE
+            FROM o_cases c SEMI JOIN _case_cand x ON c.IDNCASE = x.k SEMI JOIN n_cases n ON c.IDNCASE = n.IDNCASE
             LEFT JOIN fo ON fo.IDNCASE = c.IDNCASE LEFT JOIN fn ON fn.IDNCASE = c.IDNCASE"""
         basis = "raw codes of the final proceeding (COMP_DATE nulls last, IDNPROCEEDING)"
     con.execute(
@@ -368,6 +403,7 @@ def compare(old: ReleaseInfo, new: ReleaseInfo, thresholds: dict[str, float] | N
     """Compare two ingested releases (see the module docstring for what is compared)."""
     limits = _thresholds(thresholds)
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     try:
         for r, rel in (("o", old), ("n", new)):
             for entity, (table, _key, cols) in ENTITIES.items():
@@ -382,9 +418,10 @@ def compare(old: ReleaseInfo, new: ReleaseInfo, thresholds: dict[str, float] | N
                     f"CREATE VIEW {r}_model_proceedings AS SELECT * FROM read_parquet('{_q(rel.path / 'model' / 'proceedings.parquet')}')"
                 )
         records = {e: _records(con, e) for e in ENTITIES}
+        procs = _proceeding_outcomes(con, model_procs)  # before cases: they reuse its table
         outcomes = {
             "cases": _case_outcomes(con, model_cases),
-            "proceedings": _proceeding_outcomes(con, model_procs),
+            "proceedings": procs,
             "applications": _application_outcomes(con),
         }
         tables = _table_counts(con, old, new)

@@ -193,6 +193,7 @@ def export(
     target.parent.mkdir(parents=True, exist_ok=True)
 
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     try:
         all_cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{_q(src.path)}')").fetchall()]
         cols = all_cols
