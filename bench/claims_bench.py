@@ -76,7 +76,7 @@ def run(warehouse: Path, repeats: int, log: Callable[[str], None] = print) -> di
     cmd = [sys.executable, "-m", "immfacts", "check", str(ARTICLE), "--warehouse", str(warehouse),
            "--as-of", AS_OF, "--format", "json"]
     rec = run_child("check-example", cmd, env={"IMMFACTS_HOME": str(warehouse)})
-    e2e: dict[str, Any] = {"wall_s": rec.wall_s, "peak_rss_mb": rec.peak_rss_mb, "exit_code": rec.exit_code,
+    e2e: dict[str, Any] = {"wall_s": rec.wall_s, "cpu_s": rec.user_s + rec.sys_s, "peak_rss_mb": rec.peak_rss_mb, "exit_code": rec.exit_code,
                            "words": words(ARTICLE.read_text(encoding="utf-8"))}
     report = rec.result
     if report:

@@ -9,7 +9,8 @@ the metric, claim and web benchmarks.
 
 Summaries per scale and pipeline: wall time, peak RSS, MB/s (unpacked bytes of the release /
 wall seconds) and rows/s (data lines of the main tables / wall seconds); and the *paired*
-ratios immfacts/floor and pandas/immfacts (round by round) with min/median/max.
+ratios immfacts/floor and pandas/immfacts (round by round) with min/median/max, of wall time
+(the targets) and of CPU time (user + system; steadier when the machine is shared).
 """
 
 from __future__ import annotations
@@ -47,25 +48,29 @@ def run_once(pipeline: str, sample: Sample, work: Path, round_no: int, keep_as: 
     cmd = [sys.executable, str(SCRIPTS[pipeline]), str(sample.path), str(out)]
     rec: RunRecord = run_child(pipeline, cmd, env={"IMMFACTS_HOME": str(out)}, timeout_s=RUN_TIMEOUT_S,
                                meta={"scale": sample.scale, "round": round_no})
-    if keep_as is not None and rec.ok and pipeline == "immfacts":
-        shutil.rmtree(keep_as, ignore_errors=True)
-        keep_as.parent.mkdir(parents=True, exist_ok=True)
-        out.rename(keep_as)
-        # catalog.duckdb holds absolute paths: rebuild it where the warehouse now lives
-        from immfacts.ingest import write_catalog
-
-        for rel in (keep_as / "releases").iterdir():
-            if (rel / "release.json").exists():
-                write_catalog(rel)
+    if keep_as is not None and rec.ok and pipeline == "immfacts" and (out / "releases").is_dir():
+        keep(out, keep_as)
     shutil.rmtree(out, ignore_errors=True)
     return enrich(rec.to_dict(), sample)
+
+
+def keep(warehouse: Path, dest: Path) -> None:
+    """Move a warehouse to ``dest`` (replacing it) and re-point its catalogs' absolute paths."""
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    warehouse.rename(dest)
+    from immfacts.ingest import write_catalog
+
+    for rel in (dest / "releases").iterdir():
+        if (rel / "release.json").exists():
+            write_catalog(rel)
 
 
 def enrich(run: dict[str, Any], sample: Sample) -> dict[str, Any]:
     """Add the throughputs (MB/s over unpacked bytes, rows/s over main-table lines)."""
     ok = run["exit_code"] == 0 and run["wall_s"] > 0
     run["scale"] = sample.scale
-    run["round"] = run.get("meta", {}).get("round")
+    run["round"] = run.get("meta", {}).get("round", run.get("round"))
     run["mb_per_s"] = sample.unpacked_bytes / 1e6 / run["wall_s"] if ok else None
     run["rows_per_s"] = sample.rows / run["wall_s"] if ok else None
     return run
@@ -75,6 +80,7 @@ def summarise_scale(runs: list[dict[str, Any]], sample: Sample) -> dict[str, Any
     """Per-pipeline summaries and the paired ratios of one scale's runs."""
     out: dict[str, Any] = {"sample": sample.to_dict(), "pipelines": {}, "ratios": {}}
     by_round: dict[str, dict[int, float | None]] = {p: {} for p in PIPELINES}
+    cpu_round: dict[str, dict[int, float | None]] = {p: {} for p in PIPELINES}
     for p in PIPELINES:
         mine = [r for r in runs if r["label"] == p]
         good = [r for r in mine if r["exit_code"] == 0]
@@ -90,13 +96,19 @@ def summarise_scale(runs: list[dict[str, Any]], sample: Sample) -> dict[str, Any
         }
         for r in mine:
             by_round[p][r["round"]] = r["wall_s"] if r["exit_code"] == 0 else None
+            cpu_round[p][r["round"]] = r["user_s"] + r["sys_s"] if r["exit_code"] == 0 else None
     rounds = sorted(set().union(*[set(v) for v in by_round.values()]))
 
-    def col(p: str) -> list[float | None]:
-        return [by_round[p].get(i) for i in rounds]
+    def col(p: str, table: dict[str, dict[int, float | None]] = by_round) -> list[float | None]:
+        return [table[p].get(i) for i in rounds]
 
     out["ratios"]["immfacts_over_floor"] = stats.summary(stats.paired_ratios(col("immfacts"), col("floor")))
     out["ratios"]["pandas_over_immfacts"] = stats.summary(stats.paired_ratios(col("pandas"), col("immfacts")))
+    # CPU seconds (user + system) are far less sensitive to a loaded machine than wall time
+    out["ratios"]["immfacts_over_floor_cpu"] = stats.summary(
+        stats.paired_ratios(col("immfacts", cpu_round), col("floor", cpu_round)))
+    out["ratios"]["pandas_over_immfacts_cpu"] = stats.summary(
+        stats.paired_ratios(col("pandas", cpu_round), col("immfacts", cpu_round)))
     return out
 
 

@@ -148,7 +148,8 @@ def markdown(res: dict[str, Any], json_name: str, plot_name: str | None) -> str:
                              f"{_mmm(pp['rows_per_s'], 0)} | {_mmm(pp['peak_rss_mb'], 0)} | {_mmm(pp['cpu_s'], 1)} |")
             r = s["ratios"]
             lines += ["", f"Paired ratios: immfacts/floor {_mmm(r['immfacts_over_floor'])}; "
-                      f"pandas/immfacts {_mmm(r['pandas_over_immfacts'])}.", ""]
+                      f"pandas/immfacts {_mmm(r['pandas_over_immfacts'])}. Of CPU time: immfacts/floor "
+                      f"{_mmm(r.get('immfacts_over_floor_cpu'))}; pandas/immfacts {_mmm(r.get('pandas_over_immfacts_cpu'))}.", ""]
     sc = res.get("scaling") or {}
     if sc.get("points"):
         lines += ["## Scaling", ""]
@@ -195,7 +196,7 @@ def markdown(res: dict[str, Any], json_name: str, plot_name: str | None) -> str:
                   f"* {cl['words']} words ({cl['claims_found']} claims found): warm {_mmm(cl['warm_s'], 3)} s per check, "
                   f"**{_mmm(cl['s_per_1000_words_warm'], 3)} s per 1,000 words**; cold first check {_fmt(cl['cold_s'])} s.",
                   f"* `immfacts check examples/article.txt` end to end (fresh process): {_fmt(e2e.get('wall_s'))} s, "
-                  f"peak RSS {_fmt(e2e.get('peak_rss_mb'), 0)} MB, {e2e.get('claims')} claims, verdicts {e2e.get('verdicts')}.", ""]
+                  f"CPU {_fmt(e2e.get('cpu_s'))} s, peak RSS {_fmt(e2e.get('peak_rss_mb'), 0)} MB, {e2e.get('claims')} claims, verdicts {e2e.get('verdicts')}.", ""]
     web = res.get("web") or {}
     if web:
         lines += ["## Web (bench/load_web.py, localhost)", ""]
