@@ -4,11 +4,16 @@
     .venv/bin/python bench/load_web.py --clients 10 --duration 5 --warehouse ~/.local/share/immfacts
 
 It starts ``immfacts serve`` as a separate process on a free 127.0.0.1 port (so the load
-generator does not share the server's interpreter), waits until it answers, then runs the
-clients: each loops over a fixed mix of metric queries (``GET /api/metrics/{id}?…``) and
-claim checks (``POST /api/check``) until the time is up. It stops the server, prints
-requests, errors and p50/p95 latency per endpoint, then one JSON line with the same
-numbers, and exits non-zero if any request failed. Not part of ``make test``.
+generator does not share the server's interpreter) and waits until it answers. A warm-up
+pass then sends each fixed request once, in turn (its latencies are reported as
+``cold``: the first visitor's wait). Then the clients run: each loops over a mix of metric
+queries (``GET /api/metrics/{id}?…``: six fixed queries — ``metric_fixed``, answered from
+the cache after the warm-up — plus receipts per court and fiscal year — ``metric_varied``,
+mostly never asked before, so they measure computation queued behind the engine lock) and
+claim checks (``POST /api/check``) until the time is up; requests in flight at the deadline
+finish. It stops the server, prints requests, errors and p50/p95 latency per endpoint, then
+one JSON line with the same numbers, and exits non-zero if any request failed. Not part of
+``make test``.
 
 Without ``--warehouse`` it uses the default warehouse when it holds a release, else builds
 a SYNTHETIC sample warehouse (scale 0.001) under ``bench/work/load_web/``.
@@ -94,27 +99,47 @@ def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 60.0) -> None
     raise SystemExit("the server did not answer within 60 s")
 
 
-async def client_loop(i: int, client: httpx.AsyncClient, deadline: float, samples: list, errors: list) -> None:
-    """One client: alternate metric queries and claim checks until the deadline."""
-    n = i
+def request_for(client: httpx.AsyncClient, n: int, extra: list[str]) -> tuple[str, httpx.Request]:
+    """The n-th request of the mix: 1 in 3 a claim check, else a metric query."""
+    if n % 3 == 0:
+        body = {"text": CHECK_TEXTS[(n // 3) % len(CHECK_TEXTS)], "as_of": "2024-06-04"}
+        return "check", client.build_request("POST", "/api/check", json=body)
+    queries = METRIC_QUERIES + extra
+    i = n % len(queries)
+    kind = "metric_fixed" if i < len(METRIC_QUERIES) else "metric_varied"
+    return kind, client.build_request("GET", queries[i])
+
+
+async def send(client: httpx.AsyncClient, kind: str, req: httpx.Request, samples: list, errors: list) -> None:
+    """Send one request; record its latency, and an error unless it is a 200 with ok: true."""
+    t0 = time.perf_counter()
+    try:
+        r = await client.send(req)
+        ok = r.status_code == 200 and r.json().get("ok") is True
+        detail = f"{r.status_code} {r.text[:200]}"
+    except (httpx.HTTPError, ValueError) as e:
+        ok, detail = False, f"{type(e).__name__}: {e}"
+    dt = time.perf_counter() - t0
+    samples.append((kind, dt))
+    if not ok:
+        errors.append(f"{kind} {req.url}: {detail}")
+
+
+async def client_loop(i: int, client: httpx.AsyncClient, deadline: float, extra: list[str],
+                      samples: list, errors: list) -> None:
+    """One client: its own walk through the request mix until the deadline."""
+    n = i * 7
     while time.monotonic() < deadline:
         n += 1
-        if n % 3 == 0:
-            kind, req = "check", client.build_request(
-                "POST", "/api/check", json={"text": CHECK_TEXTS[n % len(CHECK_TEXTS)], "as_of": "2024-06-04"})
-        else:
-            kind, req = "metric", client.build_request("GET", METRIC_QUERIES[n % len(METRIC_QUERIES)])
-        t0 = time.perf_counter()
-        try:
-            r = await client.send(req)
-            ok = r.status_code == 200 and r.json().get("ok") is True
-            detail = f"{r.status_code} {r.text[:200]}"
-        except (httpx.HTTPError, ValueError) as e:
-            ok, detail = False, f"{type(e).__name__}: {e}"
-        dt = time.perf_counter() - t0
-        samples.append((kind, dt))
-        if not ok:
-            errors.append(f"{kind} {req.url}: {detail}")
+        kind, req = request_for(client, n, extra)
+        await send(client, kind, req, samples, errors)
+
+
+async def court_queries(client: httpx.AsyncClient) -> list[str]:
+    """Receipts per court and fiscal year: many distinct queries, most computed during the run."""
+    r = await client.get("/api/metrics/eoir.receipts", params={"period": "FY2020", "by": "court"})
+    courts = [row["court"] for row in r.json().get("rows", [])][:20]
+    return [f"/api/metrics/eoir.receipts?period=FY{y}&where=court%3D{c}" for c in courts for y in range(2016, 2024)]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -129,15 +154,25 @@ async def run(base: str, clients: int, duration: float) -> dict:
     samples: list[tuple[str, float]] = []
     errors: list[str] = []
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60.0) as client:
+    cold: list[tuple[str, float]] = []
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120.0) as client:
+        for q in METRIC_QUERIES:  # warm-up: every fixed query and article once, in turn
+            await send(client, "metric", client.build_request("GET", q), cold, errors)
+        for text in CHECK_TEXTS:
+            body = {"text": text, "as_of": "2024-06-04"}
+            await send(client, "check", client.build_request("POST", "/api/check", json=body), cold, errors)
+        extra = await court_queries(client)
         t0 = time.monotonic()
         deadline = t0 + duration
-        await asyncio.gather(*(client_loop(i, client, deadline, samples, errors) for i in range(clients)))
+        await asyncio.gather(*(client_loop(i, client, deadline, extra, samples, errors) for i in range(clients)))
         elapsed = time.monotonic() - t0
     out: dict = {"clients": clients, "duration_s": round(elapsed, 1), "requests": len(samples),
-                 "errors": len(errors), "requests_per_s": round(len(samples) / elapsed, 1)}
-    for kind in ("metric", "check", "all"):
-        lat = sorted(d for k, d in samples if kind in (k, "all"))
+                 "errors": len(errors), "requests_per_s": round(len(samples) / elapsed, 1),
+                 "distinct_metric_queries": len(METRIC_QUERIES) + len(extra),
+                 "cold": {"n": len(cold), "p50_ms": round(1000 * pct(sorted(d for _, d in cold), 50), 1),
+                          "max_ms": round(1000 * max(d for _, d in cold), 1)}}
+    for kind in ("metric_fixed", "metric_varied", "metric", "check", "all"):
+        lat = sorted(d for k, d in samples if kind in ("all", k, k.split("_")[0]))
         out[kind] = {"n": len(lat), "p50_ms": round(1000 * pct(lat, 50), 1), "p95_ms": round(1000 * pct(lat, 95), 1),
                      "max_ms": round(1000 * max(lat), 1) if lat else None}
     out["first_errors"] = errors[:5]
@@ -169,9 +204,11 @@ def main(argv: list[str] | None = None) -> int:
         except subprocess.TimeoutExpired:
             proc.kill()
     result["warehouse"] = str(warehouse)
-    for kind in ("metric", "check", "all"):
+    c = result["cold"]
+    print(f"{'cold':>13}: {c['n']:6d} requests  p50 {c['p50_ms']:8.1f} ms  (warm-up, one at a time)  max {c['max_ms']} ms")
+    for kind in ("metric_fixed", "metric_varied", "metric", "check", "all"):
         r = result[kind]
-        print(f"{kind:>6}: {r['n']:6d} requests  p50 {r['p50_ms']:8.1f} ms  p95 {r['p95_ms']:8.1f} ms  max {r['max_ms']} ms")
+        print(f"{kind:>13}: {r['n']:6d} requests  p50 {r['p50_ms']:8.1f} ms  p95 {r['p95_ms']:8.1f} ms  max {r['max_ms']} ms")
     print(f"errors: {result['errors']}  ({result['requests_per_s']} requests/s over {result['duration_s']} s)")
     for e in result["first_errors"]:
         print("  " + e)

@@ -10,9 +10,10 @@
 | ``GET /api/sources`` | ``immfacts sources`` | ``immfacts.reference.sources()`` |
 
 Successful answers carry ``"ok": true`` next to the library's own JSON (``Result.to_dict()``,
-``CheckReport.to_dict()``); errors have the one shape of ``web/errorshape.py``. Handlers
-are plain ``def`` functions: FastAPI runs them in its thread pool, so a slow query does not
-block other requests.
+``CheckReport.to_dict()``); errors have the one shape of ``web/errorshape.py``. The metric
+and check handlers are ``async``: a cached answer is returned from the event loop, and a
+computation waits its turn there (``web/cache.py``) before running in a worker thread, so
+slow queries never tie up the thread pool. The others are plain ``def`` functions.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def list_metrics() -> dict[str, Any]:
 
 
 @router.get("/metrics/{metric_id}", summary="Compute a metric", response_model=None)
-def get_metric(
+async def get_metric(
     request: Request,
     metric_id: str,
     period: Annotated[str | None, Query(description="FY2024, FY2022..FY2024, 2024-04-30, biden …")] = None,
@@ -62,7 +63,7 @@ def get_metric(
     """The same as ``immfacts metric ID --json`` and ``Warehouse().metric(ID, …).to_dict()``."""
     ctx = context_of(request)
     q = MetricQuery.parse(metric_id, period=period, by=by, where=where, variant=variant, release=release)
-    result = services.run_metric(ctx.warehouse, q, q.variant)
+    result = await services.run_metric_async(ctx.warehouse, q)
     if format == "csv":
         name = metric_id + ("-SYNTHETIC" if result.synthetic else "") + ".csv"
         return Response(
@@ -74,13 +75,13 @@ def get_metric(
 
 
 @router.post("/check", summary="Check the numbers in an article")
-def post_check(
+async def post_check(
     request: Request,
     body: Annotated[CheckRequest, Body(description="{text | url, as_of}")],
 ) -> JSONResponse:
     """The same as ``immfacts check`` / ``immfacts.check(text, as_of=…)``: one entry per numeric claim."""
     ctx = context_of(request)
-    report = checking.run_check(
+    report = await checking.run_check_async(
         ctx.warehouse, text=body.text, url=body.url, as_of=body.as_of, allow_private_fetch=ctx.allow_private_fetch
     )
     return JSONResponse(_ok(checking.report_dict(report)))

@@ -8,13 +8,18 @@ Computing is single-flight: when fifty clients ask for the same uncached number 
 one computes it and the others wait for that answer instead of repeating the work.
 Errors are not cached. Results are deep-copied on the way out, so no caller can change
 another's copy.
+
+The metric engine is not safe for concurrent calls, so computations also take
+:data:`ENGINE_LOCK`; async handlers queue for it in the event loop (:func:`gated`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
@@ -50,6 +55,11 @@ class ResultCache:
             self.hits += 1
             return True, value
 
+    def peek(self, key: Hashable) -> tuple[bool, Any]:
+        """``(True, a copy of the value)`` if cached and fresh, else ``(False, None)``."""
+        found, value = self._get(key)
+        return found, (copy.deepcopy(value) if found else None)
+
     def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
         """The cached value for ``key``, computing it once if absent or expired."""
         found, value = self._get(key)
@@ -79,6 +89,46 @@ class ResultCache:
 
 
 RESULTS = ResultCache()
+
+# The metric engine keeps one DuckDB connection per release and DuckDB refuses concurrent
+# calls on a connection ("connection is busy"), so the web app runs library computations
+# (metric queries and claim checks, which query metrics too) one at a time. Cached answers
+# need no lock, so only cache misses wait for each other.
+ENGINE_LOCK = threading.RLock()
+
+
+class AsyncGate:
+    """Lets one computation at a time into the thread pool, per event loop.
+
+    Async API handlers wait here, in the event loop, rather than in worker threads blocked
+    on :data:`ENGINE_LOCK`: the thread pool stays free for cached answers and pages.
+    """
+
+    def __init__(self) -> None:
+        self._gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def __call__(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        gate = self._gates.get(loop)
+        if gate is None:
+            gate = self._gates[loop] = asyncio.Semaphore(1)
+        return gate
+
+
+GATE = AsyncGate()
+
+
+async def gated(key: Hashable, compute: Callable[[], T]) -> T:
+    """The cached value for ``key``, or ``compute()`` run in the thread pool behind :data:`GATE`."""
+    from starlette.concurrency import run_in_threadpool
+
+    found, value = RESULTS.peek(key)
+    if found:
+        return value
+    async with GATE():
+        return await run_in_threadpool(RESULTS.get_or_compute, key, compute)
 
 
 def freeze(value: Any) -> Hashable:

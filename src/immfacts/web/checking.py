@@ -3,9 +3,11 @@
 ``POST /api/check`` and the claim-checker page both come here. Text is limited to
 :data:`MAX_TEXT_BYTES` (``413`` beyond); a URL must pass :func:`~immfacts.web.fetchguard.check_fetch_url`
 (http/https only, public addresses only unless the operator allowed private ones) and is
-then fetched and checked by :func:`immfacts.claims.check_url` with the CLI's own limits.
-Text is checked by :func:`immfacts.check`. Reports are rendered by
-:func:`immfacts.claims.render_html` — the same verdict cards as the HTML report.
+then fetched by the claim checker's own fetcher with the CLI's limits — the two halves of
+:func:`immfacts.claims.check_url`, split so that network time never holds the engine lock.
+The text is checked by :func:`immfacts.claims.check`; reports are cached by text, date and
+release, and rendered by :func:`immfacts.claims.render_html` — the same verdict cards as
+the HTML report.
 
 The example article checked by ``make demo`` (``<home>/reports/article.json``) is shown on
 the claim page when present.
@@ -14,14 +16,17 @@ the claim page when present.
 from __future__ import annotations
 
 import datetime as dt
-import inspect
+import hashlib
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup
 
 from immfacts.errors import InvalidQueryError, PeriodError
 from immfacts.warehouse import Warehouse
+from immfacts.web.cache import ENGINE_LOCK, RESULTS, freeze, gated
 from immfacts.web.errorshape import InputTooLargeError
 from immfacts.web.fetchguard import check_fetch_url
 
@@ -51,14 +56,23 @@ def check_text_size(text: str) -> None:
         )
 
 
-def run_check(
-    wh: Warehouse,
+@dataclass(frozen=True)
+class Article:
+    """What will be checked: the text, where it came from, and the publication date."""
+
+    text: str
+    as_of: dt.date | None
+    url: str | None = None
+    source: dict[str, Any] | None = None
+
+
+def prepare(
     text: str | None = None,
     url: str | None = None,
     as_of: str | dt.date | None = None,
     allow_private_fetch: bool = False,
-) -> Any:
-    """Check ``text`` or the article at ``url`` (exactly one) against ``wh``; returns the CheckReport."""
+) -> Article:
+    """Validate the request and, for a URL, fetch the article (network time, no engine lock)."""
     text = text if text and text.strip() else None
     url = url.strip() if url and url.strip() else None
     if bool(text) == bool(url):
@@ -67,25 +81,67 @@ def run_check(
             'POST {"text": "…"} or {"url": "https://…"}, optionally with "as_of": "YYYY-MM-DD"',
         )
     when = parse_as_of(as_of)
-    wh_arg = wh if wh.has_release() else None
     if text is not None:
         check_text_size(text)
-        import immfacts
-
-        return immfacts.check(text, as_of=when, warehouse=wh_arg)
+        return Article(text, when)
     check_fetch_url(url, allow_private=allow_private_fetch)
-    from immfacts.claims import check_url
+    from immfacts.claims.fetch import fetch
 
-    kwargs: dict[str, Any] = {"as_of": when, "warehouse": wh_arg}
-    params = inspect.signature(check_url).parameters
-    for name in ("allow_private", "allow_private_fetch"):
-        if name in params:
-            kwargs[name] = allow_private_fetch
-    return check_url(url, **{k: v for k, v in kwargs.items() if k in params or _has_var_kw(params)})
+    # The first half of immfacts.claims.check_url (the checker's own size/time/address
+    # limits apply, redirects included); the check itself runs in check_job.
+    art = fetch(url, allow_private=allow_private_fetch)
+    source = {"kind": "url", "url": art.url, "title": art.title, "date": art.date.isoformat() if art.date else None}
+    return Article(art.text, when or art.date, art.url, source)
 
 
-def _has_var_kw(params: Any) -> bool:
-    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+def check_job(wh: Warehouse, article: Article) -> tuple[Any, Callable[[], Any]]:
+    """The cache key of checking ``article`` against ``wh``, and the function that checks it."""
+    digest = hashlib.sha256(article.text.encode("utf-8")).hexdigest()
+    rels = wh.releases()
+    release = (rels[0].id, rels[0].meta.get("ingested_at")) if rels else None
+    as_of = article.as_of or dt.date.today()  # "today" changes: part of the key
+    key = ("check", str(wh.path), release, digest, as_of.isoformat(), article.url, freeze(article.source or {}))
+
+    def compute() -> Any:
+        from immfacts.claims import check
+
+        kwargs: dict[str, Any] = {"as_of": article.as_of, "warehouse": wh}  # never None (see run_check)
+        if article.url:
+            kwargs.update(url=article.url, source=article.source)
+        with ENGINE_LOCK:
+            return check(article.text, **kwargs)
+
+    return key, compute
+
+
+def run_check(
+    wh: Warehouse,
+    text: str | None = None,
+    url: str | None = None,
+    as_of: str | dt.date | None = None,
+    allow_private_fetch: bool = False,
+) -> Any:
+    """Check ``text`` or the article at ``url`` (exactly one) against ``wh``; returns the CheckReport.
+
+    The warehouse is always this app's own (given ``None``, the checker would fall back to
+    the default warehouse). Reports are cached like metric results.
+    """
+    article = prepare(text, url, as_of, allow_private_fetch)
+    return RESULTS.get_or_compute(*check_job(wh, article))
+
+
+async def run_check_async(
+    wh: Warehouse,
+    text: str | None = None,
+    url: str | None = None,
+    as_of: str | dt.date | None = None,
+    allow_private_fetch: bool = False,
+) -> Any:
+    """:func:`run_check` for async handlers: fetching in a worker thread, checking queued."""
+    from starlette.concurrency import run_in_threadpool
+
+    article = await run_in_threadpool(prepare, text, url, as_of, allow_private_fetch)
+    return await gated(*check_job(wh, article))
 
 
 def report_dict(report: Any) -> dict[str, Any]:

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import csv
 import io
+import time
+from collections.abc import Callable
 from typing import Any
 
 from immfacts.errors import ImmfactsError, UnknownMetricError, WarehouseError, suggest
 from immfacts.provenance import SYNTHETIC_LABEL, Result
 from immfacts.warehouse import Warehouse
 from immfacts.web import charts
-from immfacts.web.cache import RESULTS, freeze
+from immfacts.web.cache import ENGINE_LOCK, RESULTS, TTL_S, freeze, gated
 from immfacts.web.queries import MetricQuery
 
 
@@ -83,8 +85,24 @@ def _norm_dimensions(raw: Any) -> list[str]:
     return [str(d if isinstance(d, str) else _as_dict(d).get("name")) for d in raw or ()]
 
 
+_CATALOGUE: dict[str, Any] = {}
+
+
 def catalogue() -> list[dict[str, Any]]:
-    """The metric catalogue (``immfacts.metrics.catalogue()``) with normalised variants/dimensions."""
+    """The metric catalogue (``immfacts.metrics.catalogue()``) with normalised variants/dimensions.
+
+    Kept for :data:`~immfacts.web.cache.TTL_S` (the registry is data shipped with the
+    package; reference series can be added while the server runs). Do not mutate it.
+    """
+    now = time.monotonic()
+    if _CATALOGUE.get("at") is not None and now - _CATALOGUE["at"] < TTL_S:
+        return _CATALOGUE["entries"]
+    entries = _load_catalogue()
+    _CATALOGUE.update(at=now, entries=entries, index={d.get("id"): d for d in entries})
+    return entries
+
+
+def _load_catalogue() -> list[dict[str, Any]]:
     from immfacts.metrics import catalogue as _catalogue
 
     out = []
@@ -100,9 +118,9 @@ def catalogue() -> list[dict[str, Any]]:
 def metric_info(metric_id: str) -> dict[str, Any]:
     """One catalogue entry, or :class:`UnknownMetricError` (404) with the nearest ids."""
     entries = catalogue()
-    for d in entries:
-        if d.get("id") == metric_id:
-            return d
+    found = _CATALOGUE["index"].get(metric_id)
+    if found is not None:
+        return found
     ids = [str(d.get("id")) for d in entries]
     near = suggest(metric_id, ids)
     raise UnknownMetricError(
@@ -121,16 +139,32 @@ def _release_key(wh: Warehouse, release: str | None) -> tuple[str, Any] | None:
     return info.id, info.meta.get("ingested_at")
 
 
+def metric_job(wh: Warehouse, metric_id: str, **kwargs: Any) -> tuple[Any, Callable[[], Result]]:
+    """The cache key of ``wh.metric(metric_id, **kwargs)`` and the function computing it."""
+    key = ("metric", str(wh.path), _release_key(wh, kwargs.get("release")), metric_id, freeze(kwargs))
+
+    def compute() -> Result:
+        with ENGINE_LOCK:
+            return wh.metric(metric_id, **kwargs)
+
+    return key, compute
+
+
 def cached_metric(wh: Warehouse, metric_id: str, **kwargs: Any) -> Result:
     """``wh.metric(metric_id, **kwargs)``, reused while the release is the same (see ``web/cache.py``)."""
-    key = ("metric", str(wh.path), _release_key(wh, kwargs.get("release")), metric_id, freeze(kwargs))
-    return RESULTS.get_or_compute(key, lambda: wh.metric(metric_id, **kwargs))
+    return RESULTS.get_or_compute(*metric_job(wh, metric_id, **kwargs))
 
 
 def run_metric(wh: Warehouse, q: MetricQuery, variant: str | None = ...) -> Result:  # type: ignore[assignment]
     """``wh.metric(q.metric, **q.kwargs())`` after checking the metric exists."""
     metric_info(q.metric)
     return cached_metric(wh, q.metric, **q.kwargs(variant))
+
+
+async def run_metric_async(wh: Warehouse, q: MetricQuery) -> Result:
+    """:func:`run_metric` for async handlers: cached answers at once, computations queued."""
+    metric_info(q.metric)
+    return await gated(*metric_job(wh, q.metric, **q.kwargs(q.variant)))
 
 
 def run_variants(wh: Warehouse, q: MetricQuery) -> list[Result]:
@@ -285,7 +319,8 @@ def _headline_cards(wh: Warehouse) -> tuple[list[dict[str, Any]], list[str]]:
 
     problems: list[str] = []
     try:
-        results = list(headline_metrics(wh))
+        with ENGINE_LOCK:
+            results = list(headline_metrics(wh))
     except WarehouseError as e:
         problems.append(f"{e.message} — {e.hint}" if e.hint else e.message)
         results = []
