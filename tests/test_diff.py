@@ -255,3 +255,20 @@ def test_a_proceeding_moved_to_another_case_changes_the_case_it_left(pair):
     assert d.outcomes["cases"]["sample"] == [3, 5]
     assert {"from": "DEC_CODE R", "to": "none", "n": 1} in d.outcomes["cases"]["transitions"]
     assert d.outcomes["proceedings"]["sample"] == [30]  # its own outcome did not change
+
+
+def test_zip_paths_are_ingested_into_a_temporary_warehouse_that_is_removed(tmp_path, monkeypatch):
+    from immfacts.lifecycle import differ
+
+    def fake_ingest(path, home, progress):  # stands in for immfacts.ingest (see test_lifecycle_drift.py)
+        src = PAIR / ("old" if path.name == "old.zip" else "new")
+        build_release(home, path.stem, src, "2026-07-08" if path.name == "old.zip" else "2026-08-06")
+
+    monkeypatch.setattr(differ, "_ingest_into", fake_ingest)
+    for name in ("old.zip", "new.zip"):
+        (tmp_path / name).write_bytes(b"PK")
+    home = tmp_path / "wh"
+    d = diff(tmp_path / "old.zip", str(tmp_path / "new.zip"), home)
+    assert d.records["cases"]["sample_vanished"] == [2] and (d.old["id"], d.new["id"]) == ("old", "new")
+    assert list((home / "tmp").iterdir()) == []
+    assert latest_diff(home)["records"]["cases"]["vanished"] == 1

@@ -1,8 +1,10 @@
-"""The sample generator's drift option: the next release changes exactly what its truth says.
+"""The sample generator's drift option, and the release lifecycle end to end on it.
 
-One small sample (scale 0.0002, ~2,500 cases) is drifted once per module; the checks re-read
-both zips line by line. The diff-equals-drift-truth check over ingested releases is in
-test_lifecycle_e2e.py.
+One small sample (scale 0.0002, ~2,500 cases) is drifted once per module. The first tests
+re-read both zips line by line: the next release changes exactly what its drift truth says.
+Then ``immfacts update`` fetches both releases from a local server and ingests them for real,
+and ``immfacts diff`` of the two must equal the drift truth exactly; exports of the ingested
+release round-trip.
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ import json
 from collections import Counter
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 import immfacts
+from fixtures.lifecycle.release_server import serve
 from immfacts.cli import app
 from immfacts.errors import InputError
+from immfacts.lifecycle import diff, export, releases, update
 from immfacts.lifecycle.rawrelease import layout, open_zip
 from immfacts.sample.drift import add_months, write_drift_release
 
@@ -247,3 +252,106 @@ def test_cli_sample_drift_from_is_deterministic_for_a_seed(released, tmp_path):
     assert json.loads(r.stdout)["records"] == json.loads(json.dumps(drift["records"]))
     assert (tmp_path / "next.zip").read_bytes() == (d / "new.zip").read_bytes()
     assert (tmp_path / "next.truth.json").read_text() == (d / "new.truth.json").read_text()
+
+
+# --- end to end: update (local server) → ingest → diff → export ---------------------------------
+LM_OLD = "Wed, 08 Jul 2026 12:00:00 GMT"
+LM_NEW = "Sat, 08 Aug 2026 12:00:00 GMT"
+
+
+@pytest.fixture(scope="module")
+def lifecycle(released):
+    d, drift = released
+    home = d / "wh"
+    with serve() as server:
+        server.publish((d / "old.zip").read_bytes(), '"old"', LM_OLD)
+        first = update(server.url, home, min_bytes="10KB")
+        server.publish((d / "new.zip").read_bytes(), '"new"', LM_NEW)
+        second = update(server.url, home, min_bytes="10KB")
+        again = update(server.url, home, min_bytes="10KB")
+        gets = len(server.gets())
+    return {"dir": d, "home": home, "drift": drift, "updates": (first, second, again), "gets": gets}
+
+
+def test_update_ingests_each_new_release_once_with_its_last_modified(lifecycle):
+    first, second, again = lifecycle["updates"]
+    assert (first.status, second.status, again.status) == ("updated", "updated", "unchanged")
+    assert lifecycle["gets"] == 2
+    rels = releases(lifecycle["home"])
+    assert [r["data_date"] for r in rels] == ["2026-08-08", "2026-07-08"]
+    assert [r["last_modified"] for r in rels] == [LM_NEW, LM_OLD]
+    assert all(r["synthetic"] and r["ingest"]["status"] == "ok" for r in rels)
+    assert second.diff["status"] == "alert" and second.diff["old"] == first.release_id
+
+
+def _check_against_truth(d, truth):
+    for entity, want in truth["records"].items():
+        got = d.records[entity]
+        for kind in ("vanished", "appeared"):
+            ids = sorted(want[kind])
+            assert got[kind] == len(ids), (entity, kind)
+            assert got[f"sample_{kind}"] == ids[:20], (entity, kind)
+            assert got[f"{kind}_by"] == want[f"{kind}_by"], (entity, kind)
+            if f"{kind}_with_their_case" in want:
+                assert got[f"{kind}_with_their_case"] == want[f"{kind}_with_their_case"], (entity, kind)
+    for entity, want in truth["outcomes"].items():
+        got = d.outcomes[entity]
+        assert got["changed"] == len(want["changed"]), entity
+        assert got["sample"] == sorted(want["changed"])[:20], entity
+        assert got["transitions"] == want["transitions"], entity
+        for key in ("by_field", "by_application_type"):
+            if key in want:
+                assert got[key] == want[key], entity
+    assert d.schema["columns"] == truth["schema"]["columns"]
+    lookups = d.schema["lookups"]["tables"]
+    assert set(lookups) == set(truth["schema"]["lookups"])
+    for name, want in truth["schema"]["lookups"].items():
+        got = lookups[name]
+        assert got["added_codes"] == want["added"] and got["removed_codes"] == want["removed"]
+        assert [r["code"] for r in got["redefined_codes"]] == want["redefined"]
+    for table, want in truth["tables"].items():
+        assert (d.tables[table]["old"], d.tables[table]["new"]) == (want["old"], want["new"]), table
+
+
+def test_diff_of_the_two_ingested_releases_equals_the_drift_truth(lifecycle):
+    rels = releases(lifecycle["home"])
+    d = diff(rels[1]["id"], rels[0]["id"], lifecycle["home"], save=False)
+    _check_against_truth(d, lifecycle["drift"])
+    assert "model" in d.outcomes["cases"]["basis"]
+    assert {a.split(" of ")[1].split(" (")[0].split()[-1] for a in d.alerts} == {"cases", "proceedings", "applications"}
+
+
+def test_cli_diff_on_ingested_releases_alerts_with_exit_status_3(lifecycle):
+    rels = releases(lifecycle["home"])
+    r = CliRunner().invoke(app, ["diff", rels[1]["id"], rels[0]["id"], "-w", str(lifecycle["home"]), "--json", "--no-save"])
+    assert r.exit_code == 3
+    assert json.loads(r.stdout)["records"]["cases"]["vanished"] == len(lifecycle["drift"]["records"]["cases"]["vanished"])
+
+
+def test_exports_of_an_ingested_release_match_the_warehouse(lifecycle, tmp_path):
+    import duckdb
+    import pandas as pd
+
+    home = lifecycle["home"]
+    rel = releases(home)[0]
+    model_cases = duckdb.connect().execute(f"SELECT count(*) FROM '{home}/releases/{rel['id']}/model/cases.parquet'").fetchone()[0]
+    r = export("cases", "parquet", warehouse=home, out=tmp_path / "cases.parquet")
+    assert r.rows == model_cases == pq.read_table(r.path).num_rows
+    r = export("B_TblProceeding", "dta", warehouse=home, out=tmp_path / "p.dta", columns=["IDNPROCEEDING", "DEC_CODE", "COMP_DATE"])
+    df = pd.read_stata(r.path)
+    assert len(df) == rel["rows"]["proceedings"]
+    assert set(df["DEC_CODE_label"]) >= {"Remove"}
+    r = export("applications", "sqlite", warehouse=home, out=tmp_path / "eoir.db")
+    import sqlite3
+
+    assert sqlite3.connect(r.path).execute("SELECT count(*) FROM applications").fetchone()[0] == r.rows
+
+
+def test_the_engine_agrees_with_the_updated_truth_of_the_drifted_release(lifecycle):
+    truth = json.loads((lifecycle["dir"] / "new.truth.json").read_text())["metrics"]
+    wh = immfacts.Warehouse(lifecycle["home"])
+    new_id = releases(lifecycle["home"])[0]["id"]
+    for metric in ("eoir.receipts", "eoir.completions", "eoir.pending", "eoir.removal_orders", "eoir.asylum.denials"):
+        for fy in ("FY2025", "FY2026"):
+            r = wh.metric(metric, period=fy, release=new_id)
+            assert r.value == truth[metric][fy], (metric, fy)

@@ -121,15 +121,20 @@ def _resolve(ref: str | os.PathLike[str], wh: Warehouse, scratch: Path, label: s
         meta_file = path / "release.json"
         if path.is_dir() and meta_file.exists():
             return ReleaseInfo(path.name, path, json.loads(meta_file.read_text()))
-        import immfacts
-
         tmp_home = scratch / label
-        immfacts.ingest(path, warehouse=tmp_home, progress=progress)
+        _ingest_into(path, tmp_home, progress)
         return Warehouse(tmp_home).release()
     text = str(ref)
     if text.lower().endswith(".zip") or os.sep in text:
         raise InputError(f"{text}: no such file or folder", "check the path, or pass a release id (`immfacts releases`)")
     return wh.release(text)
+
+
+def _ingest_into(path: Path, home: Path, progress: bool) -> None:
+    """Ingest a release zip/folder into a (temporary) warehouse."""
+    import immfacts
+
+    immfacts.ingest(path, warehouse=home, progress=progress)
 
 
 def _thresholds(thresholds: dict[str, float] | None) -> dict[str, float]:

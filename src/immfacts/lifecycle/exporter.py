@@ -116,11 +116,14 @@ def resolve_source(rel: ReleaseInfo, table: str) -> Source:
     )
 
 
-def _label_joins(rel: ReleaseInfo, src: Source, cols: list[str]) -> tuple[list[str], list[str], dict[str, str]]:
-    """SELECT items, JOIN clauses and ``{label column: lookup}`` decoding a raw table's codes."""
+def _label_joins(
+    rel: ReleaseInfo, src: Source, cols: list[str], all_cols: list[str]
+) -> tuple[list[str], list[str], dict[str, str]]:
+    """SELECT items, JOIN clauses and ``{label column: lookup}`` decoding a raw table's codes
+    (``cols`` are exported; ``all_cols`` can be read, e.g. CASE_TYPE to decode DEC_CODE)."""
     select, joins, labels = [], [], {}
     coded = coded_columns(src.name) if src.kind == "raw" else {}
-    upper = {c.upper(): c for c in cols}
+    upper = {c.upper(): c for c in all_cols}
     for col in cols:
         select.append(f's."{col}"')
         lookup = coded.get(col)
@@ -206,7 +209,7 @@ def export(
                     "its columns: " + ", ".join(all_cols),
                 )
             cols = [by_lower[c.lower()] for c in columns]
-        select, joins, labels = _label_joins(rel, src, cols)
+        select, joins, labels = _label_joins(rel, src, cols, all_cols)
         order = _order_key(src, cols)
         sql = f"SELECT {', '.join(select)} FROM read_parquet('{_q(src.path)}') s {' '.join(joins)}"
         if order:
