@@ -234,3 +234,26 @@ def test_responses_carry_security_headers(client):
     r = client.get("/api/metrics")
     assert "script-src 'self'" in r.headers["content-security-policy"]
     assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_concurrent_uncached_queries_all_succeed(sample_wh, wh):  # noqa: F811 - fixture
+    """The metric engine's connection refuses concurrent calls; the app must queue them, not 500."""
+    import concurrent.futures
+
+    import httpx
+
+    from fixtures.web.webtesting import LiveServer
+
+    courts = [r["court"] for r in wh.metric("eoir.receipts", period="FY2021", by="court").rows][:6]
+    paths = [f"/api/metrics/eoir.receipts?period=FY2021&where=court%3D{c}" for c in courts]
+    paths += ["/api/metrics/eoir.completions?period=FY2021&by=court"]
+    with (
+        LiveServer(create_app(sample_wh)) as server,
+        httpx.Client(base_url=server.url, timeout=120) as http,
+        concurrent.futures.ThreadPoolExecutor(len(paths) + 2) as pool,
+    ):
+        checks = [pool.submit(http.post, "/api/check", json={"text": f"The backlog is {n} million cases."})
+                  for n in (2, 3)]
+        answers = list(pool.map(http.get, paths)) + [f.result() for f in checks]
+    assert [a.status_code for a in answers] == [200] * len(answers)
+    assert sum(a.json()["value"] for a in answers[:6]) <= wh.metric("eoir.receipts", period="FY2021").value
