@@ -221,3 +221,15 @@ def test_pending_including_inactive_is_active_plus_inactive_on_any_day(wh, day):
     band = {v["variant"]: v["value"] for v in wh.metric("eoir.pending", period=day.isoformat(), variant="all").variants}
     assert band["including_inactive"] == band["active"] + band["inactive"]
     assert band["all_case_types"] >= band["active"]
+
+
+def test_headline_table_shows_every_variant_and_is_labelled_synthetic(wh):
+    from rich.console import Console
+
+    from immfacts.cli.metrics import headline_table
+
+    console = Console(record=True, width=160)
+    console.print(headline_table(headline_metrics(wh)))
+    text = console.export_text()
+    assert "SYNTHETIC" in text and "eoir_official" in text and "exclude_admin_closed" in text
+    assert "eoir.asylum.closed_without_merits" in text

@@ -192,3 +192,29 @@ def register(app: typer.Typer) -> None:
             return
         out.write_text(text, encoding="utf-8")
         common.console.print(f"wrote {out}")
+
+
+def headline_table(results: list[Any]) -> Table:
+    """A Rich table of :func:`immfacts.metrics.headline_metrics` results, one row per variant.
+
+    For ``make demo`` and any command that shows the headline numbers; titled SYNTHETIC when
+    the release is a sample.
+    """
+    synthetic = any(getattr(r, "synthetic", False) for r in results)
+    first = results[0].to_dict() if results else {}
+    title = ("SYNTHETIC — " if synthetic else "") + "headline metrics" + (f" ({first.get('release', {}).get('id')})" if first else "")
+    t = Table(title=title, caption="SYNTHETIC sample release: illustrative, not real EOIR data" if synthetic else None)
+    for c in ("metric", "variant", "period", "value", "numerator / denominator"):
+        t.add_column(c, justify="right" if c in ("value", "numerator / denominator") else "left")
+    for r in results:
+        d = r.to_dict()
+        p = d.get("period") or {}
+        when = p.get("text") or ""
+        entries = d.get("variants") or [{"variant": d["variant"], "value": d["value"], "numerator": d["numerator"],
+                                         "denominator": d["denominator"], "default": True}]
+        for i, v in enumerate(entries):
+            parts = (f"{_fmt(v.get('numerator'), 'count')} / {_fmt(v.get('denominator'), 'count')}"
+                     if v.get("denominator") is not None else "")
+            t.add_row(d["metric"] if i == 0 else "", v["variant"] + (" ★" if v.get("default") else ""),
+                      when if i == 0 else "", _fmt(v.get("value"), d.get("unit", "count")), parts)
+    return t
