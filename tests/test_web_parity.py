@@ -62,6 +62,7 @@ def test_immfacts_get_answers_like_the_http_api(client, sample_wh):  # noqa: F81
     result = CliRunner().invoke(cli_app, ["get", path, "--warehouse", str(sample_wh)])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["rows"] == client.get(path).json()["rows"]
+    assert "SYNTHETIC" in result.stderr
 
 
 def test_immfacts_get_exits_nonzero_with_the_error_shape(sample_wh):  # noqa: F811

@@ -54,7 +54,10 @@ def register(app: typer.Typer) -> None:
 
         r = _get(path, warehouse=warehouse)
         if "json" in r.content_type:
-            common.print_json(json.loads(r.text))
+            body = json.loads(r.text)
+            if isinstance(body, dict) and body.get("synthetic"):
+                common.synthetic_banner()  # stderr: stdout stays pure JSON
+            common.print_json(body)
         else:
             typer.echo(r.text)
         if not r.ok:
