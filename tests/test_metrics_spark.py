@@ -32,7 +32,6 @@ VOLATILE = ("computed_at", "sql", "engine")
 
 @pytest.fixture(scope="module")
 def wh(tmp_path_factory):
-    pytest.importorskip("pyspark", reason="make test installs the spark extra") if os.environ.get("IMMFACTS_SKIP_SPARK") else None
     saved = {k: os.environ.get(k) for k in SPARK_ENV}
     os.environ.update(SPARK_ENV)
     home = tmp_path_factory.mktemp("spark")

@@ -88,7 +88,7 @@ def _render(d: dict[str, Any]) -> None:
     for c in d.get("caveats") or []:
         con.print(f"[dim]caveat: {c}[/dim]", highlight=False)
     rel = d.get("release") or {}
-    if rel:
+    if rel and d.get("source_kind") != "reference":
         con.print(f"[dim]release {rel.get('id')} (data date {rel.get('data_date')}, checksum {rel.get('checksum')}) · "
                   f"engine {d.get('engine')} · {d.get('rows_scanned')} rows scanned · {d.get('computed_at')}[/dim]",
                   highlight=False)
