@@ -112,20 +112,27 @@ def summarise_scale(runs: list[dict[str, Any]], sample: Sample) -> dict[str, Any
     return out
 
 
+LARGE_SCALE = 0.1
+
+
 def run(samples: list[Sample], rounds: int, work: Path, log: Callable[[str], None] = print,
-        pipelines: tuple[str, ...] = PIPELINES) -> dict[str, Any]:
-    """All rounds at every scale; returns ``{"runs": [...], "by_scale": {label: summary}}``."""
+        pipelines: tuple[str, ...] = PIPELINES, large_rounds: int | None = None) -> dict[str, Any]:
+    """All rounds at every scale; returns ``{"runs": [...], "by_scale": {label: summary}}``.
+
+    ``large_rounds`` (default ``rounds``) applies to scales of 0.1 and above.
+    """
     all_runs: list[dict[str, Any]] = []
     by_scale: dict[str, Any] = {}
     for sample in samples:
         label = scale_label(sample.scale)
+        n_rounds = rounds if large_rounds is None or sample.scale < LARGE_SCALE else large_rounds
         keep = work / "warehouses" / f"scale-{label}"
         mine: list[dict[str, Any]] = []
-        for r in range(rounds):
+        for r in range(n_rounds):
             for p in rotation(r, pipelines):
                 rec = run_once(p, sample, work, r, keep_as=keep)
                 status = "ok" if rec["exit_code"] == 0 else f"FAILED (exit {rec['exit_code']})"
-                log(f"  ingest scale {label} round {r + 1}/{rounds} {p:8s} {rec['wall_s']:8.1f} s "
+                log(f"  ingest scale {label} round {r + 1}/{n_rounds} {p:8s} {rec['wall_s']:8.1f} s "
                     f"{rec['peak_rss_mb']:7.0f} MB  {status}")
                 mine.append(rec)
         all_runs.extend(mine)

@@ -16,7 +16,8 @@ Sections (each is a module of ``bench/``):
 
 Results: ``bench/results/<UTC timestamp>.json``, ``latest.md`` and ``scaling.png``.
 Environment: ``BENCH_SCALE`` (``1.0`` adds scale 1.0 and the full web load), ``BENCH_RUNS``
-(rounds per scale, default 3), ``BENCH_SCALES`` (replace the scale list), ``BENCH_ONLY``
+(rounds per scale, default 3), ``BENCH_LARGE_RUNS`` (rounds at scales ≥ 0.1 when they must be
+fewer, e.g. on a busy machine; recorded), ``BENCH_SCALES`` (replace the scale list), ``BENCH_ONLY``
 (comma-separated sections), ``BENCH_REPEATS`` (warm calls per metric, default 12),
 ``BENCH_OUT`` and ``BENCH_WORK`` (folders). Sample releases are generated once and cached in
 ``bench/work/samples/`` (git-ignored); nothing here is part of ``make test``.
@@ -60,6 +61,8 @@ def parse_args(argv: list[str] | None = None, env: dict[str, str] | None = None)
                     help="add scale 1.0 and the full web load (= BENCH_SCALE=1.0)")
     ap.add_argument("--scales", default=env.get("BENCH_SCALES", ""), help="comma-separated scales (replaces the default list)")
     ap.add_argument("--runs", type=int, default=int(env.get("BENCH_RUNS", "3")), help="rounds per scale (default 3)")
+    ap.add_argument("--large-runs", type=int, default=int(env.get("BENCH_LARGE_RUNS", "0")) or None,
+                    help="rounds at scales ≥ 0.1 (default: --runs)")
     ap.add_argument("--only", default=env.get("BENCH_ONLY", ""), help="comma-separated sections: " + ",".join(SECTIONS))
     ap.add_argument("--repeats", type=int, default=int(env.get("BENCH_REPEATS", "12")), help="warm calls per metric")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
@@ -125,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         else "bench/run.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "synthetic": True,
         "seed": args.seed,
-        "config": {"scales": args.scale_list, "runs": args.runs, "sections": args.sections, "repeats": args.repeats},
+        "config": {"scales": args.scale_list, "runs": args.runs, "large_runs": args.large_runs,
+                   "pythonpath": os.environ.get("PYTHONPATH"), "sections": args.sections, "repeats": args.repeats},
         "machine": machine.info(),
         "notes": [],
     }
@@ -134,11 +138,18 @@ def main(argv: list[str] | None = None) -> int:
     if "ingest" in args.sections:
         def ingest() -> dict[str, Any]:
             samples = [ensure_sample(args.work, s, args.seed, log=log) for s in args.scale_list]
-            out = ingest_bench.run(samples, args.runs, args.work, log=log)
+            out = ingest_bench.run(samples, args.runs, args.work, log=log, large_rounds=args.large_runs)
             res["scaling"] = ingest_bench.scaling(out["by_scale"])
             return out
         _section(res, "ingest", ingest)
+        if args.large_runs and args.large_runs < 3:
+            res["notes"].append(f"Scales ≥ 0.1 ran {args.large_runs} round(s) (BENCH_LARGE_RUNS), fewer than the 3 "
+                                "of the default: their ratios are indicative.")
+        results.write_all(res, args.out, stamp)  # partial results survive an interrupted run
     target = pick_warehouse(args.work, args.scale_list, METRIC_SCALE)
+    def checkpoint() -> None:
+        results.write_all(res, args.out, stamp)
+
     if target is None and set(args.sections) & {"metrics", "spark", "claims", "web"}:
         res["notes"].append("No immfacts warehouse was built (ingest failed or was not run): the metric, Spark, "
                             "claim and web sections were skipped.")
@@ -151,12 +162,15 @@ def main(argv: list[str] | None = None) -> int:
         res["warehouse_scale"] = scale
         if "metrics" in args.sections:
             _section(res, "metrics", lambda: metrics_bench.run(wh, args.repeats, log=log))
+            checkpoint()
             if args.full and (big := pick_warehouse(args.work, [FULL_SCALE], FULL_SCALE)):
                 _section(res, "metrics_full_scale", lambda: metrics_bench.run(big[1], args.repeats, log=log))
         if "spark" in args.sections:
             _section(res, "spark", lambda: spark_section(wh))
+            checkpoint()
         if "claims" in args.sections:
             _section(res, "claims", lambda: claims_bench.run(wh, max(3, args.repeats // 2), log=log))
+            checkpoint()
         if "web" in args.sections:
             _section(res, "web", lambda: web_bench.run(wh, "full" if args.full else "short", log=log))
     res["machine"]["load_average_end"] = machine.load_average()
