@@ -82,7 +82,8 @@ def render_markdown(d: dict[str, Any]) -> str:
             lines.append("- by field: " + ", ".join(f"{k} {v:,}" for k, v in o["by_field"].items()))
         if o.get("by_application_type"):
             lines.append("- by application type: " + _top(o["by_application_type"]))
-        for key, title in (("class_transitions", "outcome classes"), ("transitions", "codes")):
+        codes = "final outcomes" if entity == "cases" else "codes"
+        for key, title in (("class_transitions", "outcome classes"), ("transitions", codes)):
             if o.get(key):
                 lines.append(f"- {title}: " + ", ".join(f"{t['from']} → {t['to']} {t['n']:,}" for t in o[key][:TOP]))
         lines.append("")
