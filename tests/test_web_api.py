@@ -257,3 +257,12 @@ def test_concurrent_uncached_queries_all_succeed(sample_wh, wh):  # noqa: F811 -
         answers = list(pool.map(http.get, paths)) + [f.result() for f in checks]
     assert [a.status_code for a in answers] == [200] * len(answers)
     assert sum(a.json()["value"] for a in answers[:6]) <= wh.metric("eoir.receipts", period="FY2021").value
+
+
+@pytest.mark.parametrize("value", ["NYC' OR '1'='1", "NYC; DROP TABLE cases; --", 'NYC") OR ("1"="1'])
+def test_filter_values_are_data_not_sql(client, wh, value):
+    r = client.get("/api/metrics/eoir.receipts", params={"period": "FY2020", "where": f"court={value}"})
+    assert r.status_code in (200, 422), r.text
+    if r.status_code == 200:
+        assert r.json()["value"] == 0  # no court has that name; nothing was injected
+    assert wh.metric("eoir.receipts", period="FY2020").value > 0  # and the data is still there
