@@ -272,3 +272,12 @@ def test_zip_paths_are_ingested_into_a_temporary_warehouse_that_is_removed(tmp_p
     assert d.records["cases"]["sample_vanished"] == [2] and (d.old["id"], d.new["id"]) == ("old", "new")
     assert list((home / "tmp").iterdir()) == []
     assert latest_diff(home)["records"]["cases"]["vanished"] == 1
+
+
+def test_recency_gap_between_last_modified_and_latest_completion_is_noted(tmp_path):
+    build_release(tmp_path, "a", PAIR / "old", "2026-07-08", last_modified="Wed, 08 Jul 2026 12:00:00 GMT")
+    build_release(tmp_path, "b", PAIR / "new", "2026-08-06", last_modified="Thu, 06 Aug 2026 12:00:00 GMT")
+    d = diff("a", "b", tmp_path, save=False)
+    assert d.recency["new"] == {"latest_completion": "2026-07-20", "last_modified": "Thu, 06 Aug 2026 12:00:00 GMT", "gap_days": 17}
+    assert d.recency["old"]["latest_completion"] == "2024-01-01"
+    assert any(n.startswith("NEW: the latest completion (2026-07-20) is 17 days") for n in d.notes)

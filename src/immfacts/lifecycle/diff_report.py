@@ -43,9 +43,11 @@ def render_markdown(d: dict[str, Any]) -> str:
         lines += [f"Status: ok (no vanished share above its threshold; thresholds {_thresholds(d)}).", ""]
 
     lines += ["## Releases", ""]
+    recency = d.get("recency") or {}
     lines += _table(
-        ["", "id", "data date", "Last-Modified", "source"],
-        [[label, r.get("id"), r.get("data_date") or "—", r.get("last_modified") or "—", r.get("source") or "—"]
+        ["", "id", "data date", "Last-Modified", "latest completion", "source"],
+        [[label, r.get("id"), r.get("data_date") or "—", r.get("last_modified") or "—",
+          (recency.get(label.lower()) or {}).get("latest_completion") or "—", r.get("source") or "—"]
          for label, r in (("OLD", old), ("NEW", new))],
     )
 

@@ -45,6 +45,7 @@ from immfacts.warehouse import ReleaseInfo, Warehouse
 
 DEFAULT_THRESHOLDS = {"cases": 0.001, "proceedings": 0.001, "applications": 0.005}
 SAMPLE_IDS = 20
+RECENCY_DAYS = 7  # Deportation Data Project's tolerance between Last-Modified and the latest completion
 TOP_TRANSITIONS = 25
 
 # entity → (table, key, typed columns the diff reads)
@@ -83,6 +84,7 @@ class ReleaseDiff:
     outcomes: dict[str, Any]
     schema: dict[str, Any]
     thresholds: dict[str, float]
+    recency: dict[str, Any] = field(default_factory=dict)
     alerts: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     computed_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
@@ -394,6 +396,22 @@ def _table_counts(con: duckdb.DuckDBPyConnection, old: ReleaseInfo, new: Release
     return out
 
 
+def _recency(con: duckdb.DuckDBPyConnection, r: str, rel: ReleaseInfo) -> dict[str, Any]:
+    """The latest completion date of a release and its gap to the file's Last-Modified."""
+    import email.utils
+
+    latest = con.execute(f"SELECT max(CAST(COMP_DATE AS DATE)) FROM {r[0]}_proceedings").fetchone()[0]
+    out: dict[str, Any] = {"latest_completion": latest.isoformat() if latest else None,
+                           "last_modified": rel.meta.get("last_modified"), "gap_days": None}
+    if latest and out["last_modified"]:
+        try:
+            lm = email.utils.parsedate_to_datetime(out["last_modified"]).date()
+            out["gap_days"] = (lm - latest).days
+        except (TypeError, ValueError):
+            pass
+    return out
+
+
 def _has_model(rel: ReleaseInfo, name: str, cols: tuple[str, ...]) -> bool:
     p = rel.path / "model" / f"{name}.parquet"
     if not p.exists():
@@ -430,6 +448,7 @@ def compare(old: ReleaseInfo, new: ReleaseInfo, thresholds: dict[str, float] | N
             "applications": _application_outcomes(con),
         }
         tables = _table_counts(con, old, new)
+        recency = {r: _recency(con, r, rel) for r, rel in (("old", old), ("new", new))}
     finally:
         con.close()
 
@@ -439,7 +458,12 @@ def compare(old: ReleaseInfo, new: ReleaseInfo, thresholds: dict[str, float] | N
     schema["basis"] = {"old": obasis, "new": nbasis}
     schema["lookups"] = schema_diff.lookup_changes(old, new)
 
-    notes = []
+    notes = [
+        f"{label.upper()}: the latest completion ({r['latest_completion']}) is {r['gap_days']} days before the "
+        f"file's Last-Modified ({r['last_modified']}) — a stale extract?"
+        for label, r in recency.items()
+        if r.get("gap_days") is not None and r["gap_days"] > RECENCY_DAYS
+    ]
     if not model_cases:
         notes.append("a release has no canonical model: case outcomes compared on the final proceeding's raw codes")
     if (old.data_date or "") > (new.data_date or ""):
@@ -461,6 +485,7 @@ def compare(old: ReleaseInfo, new: ReleaseInfo, thresholds: dict[str, float] | N
         outcomes=outcomes,
         schema=schema,
         thresholds=limits,
+        recency=recency,
         alerts=alerts,
         notes=notes,
     )
