@@ -242,3 +242,8 @@ def test_sources_page_cites_every_reference_series(client):
 def test_unknown_page_is_an_html_404(client):
     r = client.get("/nowhere", headers=HTML)
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+
+
+def test_pages_answer_head_requests_for_monitors(client):
+    r = client.head("/sources")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")

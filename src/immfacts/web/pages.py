@@ -31,7 +31,7 @@ def _error_view(e: ImmfactsError) -> dict[str, Any]:
     return {"status": e.http_status, "message": e.message, **immfacts_error_entry(e)}
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def home(request: Request, release: str | None = None) -> HTMLResponse:
     """Headline numbers with their variants and small trends; the release and its date."""
     ctx = context_of(request)
@@ -72,7 +72,7 @@ def _filter_options(
     return options
 
 
-@router.get("/explore", response_class=HTMLResponse)
+@router.api_route("/explore", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def explore(
     request: Request,
     metric: str | None = None,
@@ -136,7 +136,7 @@ def _check_page(request: Request, status: int = 200, **view: Any) -> HTMLRespons
     )
 
 
-@router.get("/check", response_class=HTMLResponse)
+@router.api_route("/check", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def check_form(request: Request) -> HTMLResponse:
     """Paste text or a URL; shows the demo's checked example article when present."""
     return _check_page(request)
@@ -164,7 +164,7 @@ def check_submit(
     )
 
 
-@router.get("/definitions", response_class=HTMLResponse)
+@router.api_route("/definitions", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def definitions(request: Request) -> HTMLResponse:
     """Every metric's definition and variants, generated from the registry."""
     ctx = context_of(request)
@@ -186,7 +186,7 @@ def _topic(m: dict[str, Any]) -> str:
     return "EOIR case data — caseload and outcomes"
 
 
-@router.get("/quality", response_class=HTMLResponse)
+@router.api_route("/quality", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def quality_page(request: Request, release: str | None = None) -> HTMLResponse:
     """The ingest report of a release (reconciliation, repairs, quarantine, Count.txt) and the release list."""
     ctx = context_of(request)
@@ -199,7 +199,7 @@ def quality_page(request: Request, release: str | None = None) -> HTMLResponse:
                       q=view, error=error)
 
 
-@router.get("/sources", response_class=HTMLResponse)
+@router.api_route("/sources", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def sources_page(request: Request) -> HTMLResponse:
     """The reference series' citations and coverage."""
     ctx = context_of(request)
