@@ -184,3 +184,18 @@ def test_cli_export_json_and_default_name(home, tmp_path, monkeypatch):
     body = json.loads(r.stdout)
     assert body["path"].endswith("A_TblCase-2026-08-06.csv") and body["synthetic"] is True
     assert (tmp_path / "A_TblCase-2026-08-06.csv").exists()
+
+
+def test_lookup_tables_export_as_they_are(home, tmp_path):
+    r = export("tbllookupaliennat", "csv", warehouse=home, out=tmp_path / "nat.csv")
+    assert r.kind == "lookup" and r.table == "tblLookupAlienNat" and r.rows == 4
+    with open(r.path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert {row["strCode"]: row["strDescription"] for row in rows}["SV"] == "EL SALVADOR"
+
+
+def test_dec_code_is_decoded_even_when_case_type_is_not_exported(home, tmp_path):
+    r = export("B_TblProceeding", "parquet", warehouse=home, out=tmp_path / "p.parquet", columns=["IDNPROCEEDING", "DEC_CODE"])
+    t = pq.read_table(r.path)
+    assert t.column_names == ["IDNPROCEEDING", "DEC_CODE", "DEC_CODE_label"]
+    assert dict(zip(t["IDNPROCEEDING"].to_pylist(), t["DEC_CODE_label"].to_pylist(), strict=True))[50] == "RELIEF GRANTED"
