@@ -143,6 +143,17 @@ class ChunkQuirks:
         self.pk = spec.primary_key
         self.protected = PROTECTED.get(spec.name, set())
         self.keycols = {spec.primary_key, *spec.parent_keys}
+        # per value class: the columns it may edit (in column order), and whether they must hold
+        # a generated value (True) or a null (False) in the row
+        cols_ = [c for c in spec.columns if c.name not in self.keycols]
+        junkable = [c for c in cols_ if c.type == "VARCHAR" and self._coded(c) and c.name not in self.protected and c.name not in spec.free_text]
+        self.eligible: dict[str, tuple[list[str], bool]] = {
+            "null_token": ([c.name for c in cols_ if c.type == "VARCHAR"], False),
+            "padded_code": ([c.name for c in cols_ if c.type == "VARCHAR" and self._coded(c)], True),
+            "junk_code": ([c.name for c in junkable if self._junk_for(c)], True),
+            "sentinel_date": ([c.name for c in cols_ if c.type == "TIMESTAMP" and c.name not in self.protected], True),
+        }
+        self.eligible["malformed_date"] = self.eligible["sentinel_date"]
 
     # -- helpers ---------------------------------------------------------------------------
     def _candidates(self) -> np.ndarray:
@@ -158,8 +169,10 @@ class ChunkQuirks:
     def fields(self, i: int) -> list[str]:
         return [self.value(c.name, i) or "" for c in self.spec.columns]
 
-    def _cols_where(self, i: int, pred) -> list[str]:
-        return [c.name for c in self.spec.columns if c.name not in self.keycols and pred(c, self.valid[c.name][i])]
+    def _options(self, cls: str, i: int) -> list[str]:
+        """Columns of row ``i`` that value class ``cls`` may edit, in column order."""
+        names, want_valid = self.eligible[cls]
+        return [n for n in names if bool(self.valid[n][i]) is want_valid]
 
     def _coded(self, c) -> bool:
         return (c.lookup is not None and shipped_codes(c.lookup) is not None) or c.pattern is not None
@@ -197,25 +210,25 @@ class ChunkQuirks:
     def _value_quirk(self, cls: str, i: int) -> bool:
         r = self.rng
         if cls == "null_token":
-            opts = self._cols_where(i, lambda c, ok: not ok and c.type == "VARCHAR")
+            opts = self._options(cls, i)
             if opts:
                 self._set(opts[r.integers(len(opts))], i, [*NULL_TOKENS, "  "][r.integers(len(NULL_TOKENS) + 1)])
                 return True
         elif cls == "padded_code":
-            opts = self._cols_where(i, lambda c, ok: ok and c.type == "VARCHAR" and self._coded(c))
+            opts = self._options(cls, i)
             if opts:
                 col = opts[r.integers(len(opts))]
                 v = self.value(col, i)
                 self._set(col, i, (" " + v) if r.random() < 0.3 else (v + " " * int(r.integers(1, 6))))
                 return True
         elif cls == "junk_code":
-            opts = self._cols_where(i, lambda c, ok: ok and c.type == "VARCHAR" and self._coded(c) and c.name not in self.protected and c.name not in self.spec.free_text and self._junk_for(c))
+            opts = self._options(cls, i)
             if opts:
                 col = opts[r.integers(len(opts))]
                 self._set(col, i, self._junk_for(self.spec.column(col)))
                 return True
         elif cls in ("sentinel_date", "malformed_date"):
-            opts = self._cols_where(i, lambda c, ok: ok and c.type == "TIMESTAMP" and c.name not in self.protected)
+            opts = self._options(cls, i)
             if opts:
                 pool = SENTINELS if cls == "sentinel_date" else MALFORMED
                 self._set(opts[r.integers(len(opts))], i, pool[r.integers(len(pool))])
@@ -233,6 +246,10 @@ class ChunkQuirks:
                 self.python_rows[i] = ""
                 return True
         return False
+
+    def edited_rows(self) -> list[int]:
+        """Rows with at least one value quirk, in order."""
+        return sorted({i for ed in self.edits.values() for i in ed})
 
     def edited_columns(self) -> dict[str, pa.Array]:
         """The chunk's columns with the value quirks applied (edited columns become strings)."""

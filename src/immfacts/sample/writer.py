@@ -71,6 +71,32 @@ def _segments(lines: pa.Array, python_rows: dict[int, str], extra: list[str]) ->
         yield ("\r\n".join(extra) + "\r\n").encode("latin-1")
 
 
+def _join_lines(cells: list[pa.Array]) -> pa.Array:
+    """``field<TAB>field…<CR><LF>`` per row, nulls as empty fields.
+
+    A run of k all-null columns becomes one scalar of k-1 tabs (the same bytes, no per-row
+    work for them)."""
+    parts: list[pa.Array | pa.Scalar] = []
+    run = 0
+    for a in [*cells, None]:
+        if a is not None and a.null_count == len(a):
+            run += 1
+            continue
+        if run:
+            parts.append(pa.scalar("\t" * (run - 1)))
+            run = 0
+        if a is not None:
+            parts.append(as_strings(a))
+    sep = "\t"
+    if not any(isinstance(x, pa.Array) for x in parts):  # every column null: a row of tabs
+        parts, sep = [pa.scalar("\t" * (len(cells) - 1)), pa.nulls(len(cells[0]), pa.string())], ""
+    if len(parts) == 1:
+        parts.append(pa.scalar(""))
+        sep = ""
+    joined = pc.binary_join_element_wise(*parts, sep, null_handling="replace", null_replacement="")
+    return pc.binary_join_element_wise(joined, pa.scalar("\r\n"), "")
+
+
 def _allocate(total: dict[str, int], lo: int, hi: int, n: int, carry: dict[str, int]) -> dict[str, int]:
     out = {}
     for k, v in total.items():
@@ -96,23 +122,20 @@ def write_table(src: TableSource, seed: int, index: int, rates: dict[str, float]
         quota = _allocate(counts, lo, hi, src.n, carry)
         q = ChunkQuirks(spec, cols, rng, acct, keys)
         q.apply_values(quota)
-        edited = q.edited_columns()
         k_orph = (n_orphans * hi) // max(src.n, 1) - orphan_done
-        orph = q.orphan_rows(min(k_orph, max(0, hi - lo - 10)), edited) if hi > lo else None
+        orph = q.orphan_rows(min(k_orph, max(0, hi - lo - 10)), cols) if hi > lo else None  # unedited rows
         orphan_done += 0 if orph is None else len(next(iter(orph.values())))
         acct.add_values(q.value_counters(orph))
         q.apply_rows(quota)
         q.apply_extras(quota)
         carry = {k: v for k, v in quota.items() if v > 0}
-        for i, line in list(q.python_rows.items()):
-            if line == "":  # latin-1 value rows
+        for i in q.edited_rows():  # rows with value quirks are rendered in Python (few)
+            if q.python_rows.get(i, "") == "":
                 q.python_rows[i] = "\t".join(q.fields(i))
-        cells = [as_strings(edited[c.name]) if orph is None else pa.concat_arrays([as_strings(edited[c.name]), as_strings(orph[c.name])]) for c in spec.columns]
-        lines = pc.binary_join_element_wise(*cells, "\t", null_handling="replace", null_replacement="") if len(cells) > 1 else pc.fill_null(cells[0], "")
-        lines = pc.binary_join_element_wise(lines, pa.scalar("\r\n"), "")
-        for seg in _segments(lines, q.python_rows, q.extra_lines):
-            write(seg)
+        cells = [cols[c.name] if orph is None else pa.concat_arrays([as_strings(cols[c.name]), as_strings(orph[c.name])]) for c in spec.columns]
         m = len(cells[0])
+        for seg in _segments(_join_lines(cells), q.python_rows, q.extra_lines):
+            write(seg)
         acct.rows_loaded += m
         acct.rows_read += m + len(q.extra_lines)
         if progress:
