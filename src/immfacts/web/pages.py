@@ -59,7 +59,7 @@ def _filter_options(
         before = tuple(f"{d}={v}" for d, v in filters[:i] if v)
         sub = MetricQuery(metric=q.metric, period=q.period, by=dim, where=before, release=q.release)
         try:
-            r = services.run_metric(ctx.warehouse, sub, None)
+            r = services.run_metric(ctx.warehouse, sub)
         except ImmfactsError:
             continue
         key = (r.groups or [dim])[0]

@@ -13,7 +13,7 @@ the engine only as arguments of that call (bound parameters / Ibis literals), ne
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -105,15 +105,19 @@ class MetricQuery:
             out[k.strip()] = v.strip()
         return out
 
-    def kwargs(self, variant: str | None = ...) -> dict[str, Any]:  # type: ignore[assignment]
-        """Keyword arguments of ``Warehouse.metric`` for this query (one variant)."""
+    def kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of ``Warehouse.metric`` for this query."""
         return {
             "period": self.period,
             "by": self.by,
             "where": list(self.where) or None,  # ["court=NYC", "nationality=MX,GT"], as the CLI passes it
-            "variant": self.variant if variant is ... else variant,
+            "variant": self.variant,
             "release": self.release,
         }
+
+    def with_variant(self, variant: str | None) -> MetricQuery:
+        """The same query for one variant (``None``: the default)."""
+        return replace(self, variants=(variant,) if variant else ())
 
     def params(self) -> list[tuple[str, str]]:
         """URL parameters (explorer and API use the same names)."""

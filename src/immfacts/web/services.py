@@ -155,25 +155,25 @@ def cached_metric(wh: Warehouse, metric_id: str, **kwargs: Any) -> Result:
     return RESULTS.get_or_compute(*metric_job(wh, metric_id, **kwargs))
 
 
-def run_metric(wh: Warehouse, q: MetricQuery, variant: str | None = ...) -> Result:  # type: ignore[assignment]
+def run_metric(wh: Warehouse, q: MetricQuery) -> Result:
     """``wh.metric(q.metric, **q.kwargs())`` after checking the metric exists."""
     metric_info(q.metric)
-    return cached_metric(wh, q.metric, **q.kwargs(variant))
+    return cached_metric(wh, q.metric, **q.kwargs())
 
 
 async def run_metric_async(wh: Warehouse, q: MetricQuery) -> Result:
     """:func:`run_metric` for async handlers: cached answers at once, computations queued."""
     metric_info(q.metric)
-    return await gated(*metric_job(wh, q.metric, **q.kwargs(q.variant)))
+    return await gated(*metric_job(wh, q.metric, **q.kwargs()))
 
 
 def run_variants(wh: Warehouse, q: MetricQuery) -> list[Result]:
     """One result per variant asked for (the default when none), for side-by-side display."""
     if not q.variants:
-        return [run_metric(wh, q, None)]
+        return [run_metric(wh, q)]
     if "all" in q.variants:
-        return [run_metric(wh, q, "all")]
-    return [run_metric(wh, q, v) for v in q.variants]
+        return [run_metric(wh, q.with_variant("all"))]
+    return [run_metric(wh, q.with_variant(v)) for v in q.variants]
 
 
 def group_label(row: dict[str, Any], groups: list[str]) -> str:
