@@ -274,6 +274,7 @@ def _trend_dimension(info: dict[str, Any]) -> str | None:
 
 
 HOME_REFERENCE = ("cbp.encounters",)
+TREND_POINTS = 12  # the home page's small trends show the last twelve periods
 
 
 def _reference_headlines(
@@ -340,15 +341,14 @@ def _headline_cards(wh: Warehouse) -> tuple[list[dict[str, Any]], list[str]]:
                 problems.append(f"{r.metric} trend: {e.message}")
         variants = r.variants or [{"variant": r.variant, "value": r.value}]
         q = MetricQuery(metric=r.metric, period=(r.period or {}).get("text") or None)
+        shown = trend_points[-TREND_POINTS:]
         cards.append(
             {
                 "result": r,
                 "info": info,
                 "variants": variants,
-                "trend": charts.sparkline(trend_points[-12:], r.unit),
-                "trend_text": (
-                    f"{trend_points[0][0]}–{trend_points[-1][0]}" if len(trend_points) >= 2 else ""
-                ),
+                "trend": charts.sparkline(shown, r.unit),
+                "trend_text": f"{shown[0][0]}–{shown[-1][0]}" if len(shown) >= 2 else "",
                 "explore_url": q.explore_url(),
             }
         )
