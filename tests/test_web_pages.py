@@ -247,3 +247,9 @@ def test_unknown_page_is_an_html_404(client):
 def test_pages_answer_head_requests_for_monitors(client):
     r = client.head("/sources")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+
+
+def test_oversized_form_post_gets_an_html_413(client):
+    r = client.post("/check", data={"text": "a" * 300_000}, headers=HTML)
+    assert r.status_code == 413 and r.headers["content-type"].startswith("text/html")
+    assert find_id(r.text, "error")["attrs"]["data-status"] == "413"

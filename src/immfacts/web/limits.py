@@ -57,16 +57,17 @@ class LimitsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if len(scope.get("query_string", b"")) > self.max_query:
-            await self._reject(send, "query string", self.max_query)
-            return
         headers = dict(scope.get("headers", []))
+        html = not scope.get("path", "").startswith("/api") and b"text/html" in headers.get(b"accept", b"")
+        if len(scope.get("query_string", b"")) > self.max_query:
+            await self._reject(send, "query string", self.max_query, html)
+            return
         try:
             declared = int(headers.get(b"content-length", b"0") or 0)
         except ValueError:
             declared = 0
         if declared > self.max_body:
-            await self._reject(send, "request body", self.max_body)
+            await self._reject(send, "request body", self.max_body, html)
             return
 
         received = 0
@@ -91,14 +92,26 @@ class LimitsMiddleware:
 
         await self.app(scope, counting_receive, send_with_headers)
 
-    async def _reject(self, send: Send, what: str, limit: int) -> None:
+    async def _reject(self, send: Send, what: str, limit: int, html: bool = False) -> None:
+        """Answer 413 before the app runs: the canonical JSON, or a short page for a browser."""
         body = _too_large_body(what, limit)
+        ctype = b"application/json"
+        if html:
+            message = json.loads(body)["error"]
+            body = (
+                '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Too large · immfacts</title>'
+                '<link rel="stylesheet" href="/static/app.css"></head><body><main><h1>Too large</h1>'
+                f'<div class="error-box" id="error" data-status="413"><p>Error 413: {message}.</p>'
+                '<p class="hint">Check the part of the article with the numbers.</p></div>'
+                '<p><a href="/check">Back to the claim checker</a></p></main></body></html>'
+            ).encode()
+            ctype = b"text/html; charset=utf-8"
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", ctype),
                     (b"content-length", str(len(body)).encode()),
                     *SECURITY_HEADERS,
                 ],
