@@ -41,7 +41,7 @@ def main(argv: list[str]) -> int:
     for m in METRICS:
         t0 = time.perf_counter()
         s = first if m == METRICS[0] else wh.metric(m, engine="spark")
-        t_first = time.perf_counter() - t0
+        t_first = out["session_and_first_s"] if m == METRICS[0] else time.perf_counter() - t0
         t0 = time.perf_counter()
         s = wh.metric(m, engine="spark")
         t_warm = time.perf_counter() - t0
