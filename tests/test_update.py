@@ -47,7 +47,7 @@ def ingested(monkeypatch):
         calls.append({"path": path, "bytes": path.read_bytes(), "last_modified": last_modified, "id": rid})
         d = home / "releases" / rid
         d.mkdir(parents=True)
-        (d / "release.json").write_text(json.dumps({"id": rid, "data_date": f"2026-0{len(calls)}-01"}))
+        (d / "release.json").write_text(json.dumps({"id": rid, "data_date": f"2026-0{len(calls)}-01", "synthetic": True}))
         return {"release": {"id": rid, "synthetic": True}, "tables": {}}
 
     monkeypatch.setattr(updater, "_ingest", fake_ingest)
@@ -235,3 +235,28 @@ def test_sizes_are_read_with_units(text, n):
 @given(st.integers(min_value=0, max_value=1 << 40))
 def test_plain_byte_counts_round_trip(n):
     assert updater.parse_size(str(n)) == n
+
+
+def test_cli_update_json_then_unchanged(server, ingested, tmp_path):
+    import json as _json
+
+    from typer.testing import CliRunner
+
+    from immfacts.cli import app
+
+    server.publish(make_zip("a"), '"v1"', LM1)
+    args = ["update", "--url", server.url, "-w", str(tmp_path), "--min-size", "1KB", "--json"]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    assert _json.loads(r.stdout)["status"] == "updated"
+    r = CliRunner().invoke(app, args[:-1])
+    assert r.exit_code == 0 and "unchanged" in r.output and "SYNTHETIC" in r.output
+
+
+def test_cli_update_404_is_an_error_without_traceback(server, tmp_path):
+    from typer.testing import CliRunner
+
+    from immfacts.cli import app
+
+    r = CliRunner().invoke(app, ["update", "--url", server.url + "x", "-w", str(tmp_path)])
+    assert r.exit_code == 2 and "404" in r.output and "Traceback" not in r.output
