@@ -177,7 +177,7 @@ def render_html(report: Any, standalone: bool = True) -> str:
     claims = d.get("claims", [])
     parts = ['<div class="imf-report">']
     if d.get("synthetic"):
-        parts.append(f'<p class="imf-banner">SYNTHETIC — {escape(SYNTHETIC_LABEL)}. Verdicts marked illustrative are not findings.</p>')
+        parts.append(f'<p class="imf-banner">{escape(SYNTHETIC_LABEL)}. Verdicts marked illustrative are not findings.</p>')
     src = d.get("source") or {}
     meta = f"As of {escape(str(d.get('as_of')))}"
     if src.get("url"):

@@ -66,7 +66,7 @@ def render_markdown(report: Any) -> str:
     d = _d(report)
     lines = [f"# Claim check (as of {d['as_of']})", ""]
     if d.get("synthetic"):
-        lines += [f"> **SYNTHETIC** — {SYNTHETIC_LABEL}. Verdicts marked *illustrative* are not findings.", ""]
+        lines += [f"> **{SYNTHETIC_LABEL}**. Verdicts marked *illustrative* are not findings.", ""]
     src = d.get("source") or {}
     if src.get("url"):
         lines += [f"Source: <{src['url']}>" + (f" — {src.get('title')}" if src.get("title") else ""), ""]
