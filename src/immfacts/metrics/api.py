@@ -143,7 +143,7 @@ def _execute_all(sess: Any, plans: list) -> list[Any]:
             return out
         except Exception:  # noqa: BLE001 - an engine that cannot union these runs them one by one
             pass
-    return [sess.execute(e) for e in exprs]
+    return [sess.execute(p[2], p[3]) for p in plans]
 
 
 def _finish_rows(spec: MetricSpec, q: query.ResolvedQuery, rows: list[dict], groups: list[str]) -> list[dict]:

@@ -30,9 +30,25 @@ class EngineSession:
     con: Any
     tables: dict[str, Any] = field(default_factory=dict)
 
-    def execute(self, expr: Any) -> Any:
-        """Run an expression; returns a pandas DataFrame."""
+    def execute(self, expr: Any, sql: str | None = None) -> Any:
+        """Run an expression; returns a pandas DataFrame.
+
+        When ``sql`` (the expression compiled for this engine) is given and the expression
+        holds no in-memory table, that exact SQL is run, so the query is compiled once and the
+        SQL a result shows is the SQL that ran.
+        """
+        if sql is not None and not _has_memtable(expr):
+            if self.name == "duckdb":
+                return self.con.con.execute(sql).df()
+            if self.name == "spark":
+                return self.con._session.sql(sql).toPandas()
         return self.con.execute(expr)
+
+
+def _has_memtable(expr: Any) -> bool:
+    import ibis.expr.operations as ops
+
+    return bool(expr.op().find(ops.InMemoryTable))
 
 
 def default_engine() -> str:
