@@ -156,9 +156,11 @@ class ChunkQuirks:
         self.eligible["malformed_date"] = self.eligible["sentinel_date"]
 
     # -- helpers ---------------------------------------------------------------------------
-    def _candidates(self) -> np.ndarray:
+    def _candidates(self, limit: int) -> np.ndarray:
+        """Up to ``limit`` rows not yet quirked, in random order (drawn without permuting the
+        whole chunk)."""
         idx = np.flatnonzero(~self.used)
-        return idx[self.rng.permutation(len(idx))]
+        return idx[self.rng.choice(len(idx), min(limit, len(idx)), replace=False)]
 
     def value(self, col: str, i: int) -> str | None:
         if col in self.edits and i in self.edits[col]:
@@ -195,7 +197,7 @@ class ChunkQuirks:
             if not want:
                 continue
             done = 0
-            for i in self._candidates()[: max(2000, want * 200)]:  # bounded: some tables have no candidates
+            for i in self._candidates(max(2000, want * 200)):  # bounded: some tables have no candidates
                 if done >= want:
                     break
                 if self._value_quirk(cls, int(i)):
@@ -285,7 +287,7 @@ class ChunkQuirks:
     def orphan_rows(self, k: int, cols: dict[str, pa.Array]) -> dict[str, pa.Array] | None:
         if not k:
             return None
-        idx = self._candidates()[:k]
+        idx = self._candidates(k)
         self.used[idx] = True
         out = {c: a.take(pa.array(idx)) for c, a in cols.items()}
         m = len(idx)
@@ -307,7 +309,7 @@ class ChunkQuirks:
         for cls in ROW_CLASSES:
             want = quota.get(cls, 0)
             done = 0
-            for i in self._candidates()[: max(200, want * 50)]:
+            for i in self._candidates(max(200, want * 50)):
                 if done >= want:
                     break
                 line = self._row_quirk(cls, int(i), free)
@@ -365,7 +367,7 @@ class ChunkQuirks:
         for cls in EXTRA_CLASSES:
             want = quota.get(cls, 0)
             done = 0
-            for i in self._candidates()[: max(200, want * 50)]:
+            for i in self._candidates(max(200, want * 50)):
                 if done >= want:
                     break
                 line = self._extra(cls, int(i))
