@@ -281,3 +281,17 @@ def test_recency_gap_between_last_modified_and_latest_completion_is_noted(tmp_pa
     assert d.recency["new"] == {"latest_completion": "2026-07-20", "last_modified": "Thu, 06 Aug 2026 12:00:00 GMT", "gap_days": 17}
     assert d.recency["old"]["latest_completion"] == "2024-01-01"
     assert any(n.startswith("NEW: the latest completion (2026-07-20) is 17 days") for n in d.notes)
+
+
+def test_a_lookup_that_fell_back_on_the_bundled_copy_says_so(pair):
+    home, old, new = pair
+    for rid, source in ((old, "release"), (new, "bundled")):
+        path = home / "releases" / rid / "report.json"
+        report = json.loads(path.read_text())
+        report["lookups"] = {"tblLookupAlienNat": {"source": source, "rows": 4}, "tblLookupCourtDecision": {"source": "release", "rows": 4}}
+        path.write_text(json.dumps(report))
+    d = diff(old, new, home, save=False)
+    lk = d.schema["lookups"]["tables"]
+    assert lk["tblLookupAlienNat"]["source"] == {"old": "release", "new": "bundled"}
+    assert "source" not in lk["tblLookupCourtDecision"]
+    assert "source release → bundled" in d.to_markdown()

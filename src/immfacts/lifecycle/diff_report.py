@@ -134,6 +134,8 @@ def _schema_lines(s: dict[str, Any]) -> list[str]:
             parts.append("columns added " + ", ".join(e["columns_added"]))
         if e.get("columns_removed"):
             parts.append("columns removed " + ", ".join(e["columns_removed"]))
+        if e.get("source"):
+            parts.append(f"source {e['source']['old']} → {e['source']['new']}")
         lines.append(f"- lookup {name}: " + "; ".join(parts))
     if not found:
         lines.append("No tables, columns or lookup codes changed.")

@@ -12,7 +12,8 @@ header lines are read, nothing else), and finally from the Parquet columns plus 
 Lookup tables are compared on their natural key (see :mod:`immfacts.lifecycle.lookups`):
 a key only in the new release was *added*, only in the old *removed*, and a key whose
 descriptive columns (description, active flag …; not row ids or modification stamps)
-differ was *redefined*.
+differ was *redefined*. When one release shipped a lookup and the other did not (ingest then
+uses the bundled copy), the entry says so (``source``), since the change is then ours.
 """
 
 from __future__ import annotations
@@ -140,6 +141,8 @@ def lookup_changes(old_rel: ReleaseInfo, new_rel: ReleaseInfo) -> dict[str, Any]
         "lookups_removed": sorted(set(old_files) - set(new_files)),
         "tables": {},
     }
+    old_src = {k: (v or {}).get("source") for k, v in (old_rel.report().get("lookups") or {}).items() if isinstance(v, dict)}
+    new_src = {k: (v or {}).get("source") for k, v in (new_rel.report().get("lookups") or {}).items() if isinstance(v, dict)}
     for name in sorted(set(old_files) & set(new_files)):
         ocols, orows = _lookup_rows(old_files[name])
         ncols, nrows = _lookup_rows(new_files[name])
@@ -171,6 +174,9 @@ def lookup_changes(old_rel: ReleaseInfo, new_rel: ReleaseInfo) -> dict[str, Any]
                     removed_codes=[_key_dict(key_names, k) for k in removed[:MAX_LISTED]],
                     redefined_codes=redefined[:MAX_LISTED],
                 )
+        if entry and old_src.get(name) != new_src.get(name):
+            # e.g. the release stopped shipping it and ingest fell back on the bundled copy
+            entry["source"] = {"old": old_src.get(name), "new": new_src.get(name)}
         if entry:
             out["tables"][name] = entry
     return out
