@@ -274,23 +274,71 @@ def _proceedings(rng: np.random.Generator, c: Frame, dd: int) -> Frame:
 
 
 
+def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(distinct values, index of each value among them)``, in no particular order.
+
+    Short ASCII strings are packed into integers first (7 bits a character), so codes of up
+    to three characters are factorised with one table look-up per row instead of a sort.
+    """
+    a = np.ascontiguousarray(np.asarray(values))
+    n = len(a)
+    w = a.dtype.itemsize // 4 if a.dtype.kind == "U" else 0
+    if a.dtype.kind == "U" and n and 0 < w <= 9:
+        cp = a.view(np.uint32).reshape(n, w)
+        if cp.max() < 128:
+            key = np.zeros(n, dtype=np.int64)
+            for j in range(w):
+                key = (key << 7) | cp[:, j]
+            if w <= 3:
+                present = np.zeros(1 << (7 * w), dtype=bool)
+                present[key] = True
+                keys = np.flatnonzero(present)
+                rank = np.cumsum(present, dtype=np.int64) - 1
+                inv = rank[key]
+            else:
+                keys, inv = np.unique(key, return_inverse=True)
+            rep = np.empty(len(keys), dtype=np.int64)
+            rep[inv] = np.arange(n)
+            return a[rep], inv
+    if n == 0:
+        return a[:0], np.zeros(0, dtype=np.int64)
+    u, inv = np.unique(a, return_inverse=True)
+    return u, inv.reshape(-1)
+
+
 def _map(values: np.ndarray, func, dtype: str) -> np.ndarray:
     """Apply ``func`` to each distinct value (few distinct values, many rows)."""
     if not len(values):
         return np.zeros(0, dtype=dtype)
-    u, inv = np.unique(values, return_inverse=True)
-    return np.asarray([func(x) for x in u], dtype=dtype)[inv]
+    u, inv = factorize(values)
+    return np.asarray([func(x) for x in u.tolist()], dtype=dtype)[inv]
 
 
 def classify_all(ptype: np.ndarray, dec: np.ndarray, oth: np.ndarray) -> np.ndarray:
     """Outcome class of every proceeding ("" when it has no code), decoded with its own case type."""
-    code = np.where(dec != "", np.char.add("C", dec.astype("<U2")), np.where(oth != "", np.char.add("O", oth.astype("<U2")), ""))
-    key = np.char.add(ptype.astype("<U3"), code.astype("<U3"))
+    if not len(ptype):
+        return np.zeros(0, dtype="<U24")
+    (up, ip), (ud, idc), (uo, io) = factorize(ptype), factorize(dec), factorize(oth)
+    combo = (ip * len(ud) + idc) * len(uo) + io
+    keys, inv = np.unique(combo, return_inverse=True) if len(up) * len(ud) * len(uo) > (1 << 22) else _dense_unique(combo, len(up) * len(ud) * len(uo))
 
-    def one(k: str) -> str:
-        return classify(k[:3], k[4:], k[3]) if len(k) > 3 else ""
+    def one(k: int) -> str:
+        t, rest = divmod(int(k), len(ud) * len(uo))
+        d, o = divmod(rest, len(uo))
+        d_, o_ = str(ud[d]), str(uo[o])
+        # the key the rule reads: type (3 characters), then C+DEC_CODE or O+OTHER_COMP
+        code = ("C" + d_[:2])[:3] if d_ != "" else (("O" + o_[:2])[:3] if o_ != "" else "")
+        key = str(up[t])[:3] + code
+        return classify(key[:3], key[4:], key[3]) if len(key) > 3 else ""
 
-    return _map(key, one, "<U24")
+    return np.asarray([one(k) for k in keys], dtype="<U24")[inv]
+
+
+def _dense_unique(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    present = np.zeros(size, dtype=bool)
+    present[key] = True
+    keys = np.flatnonzero(present)
+    return keys, (np.cumsum(present, dtype=np.int64) - 1)[key]
 
 
 def _applications(rng: np.random.Generator, c: Frame, p: Frame, dd: int) -> Frame:
