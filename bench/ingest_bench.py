@@ -140,6 +140,18 @@ def run(samples: list[Sample], rounds: int, work: Path, log: Callable[[str], Non
     return {"runs": all_runs, "by_scale": by_scale}
 
 
+def extrapolate(points: list[dict[str, Any]], time_slope: float | None, memory_slope: float | None,
+                scale: float = 1.0) -> dict[str, Any] | None:
+    """Wall time and peak RSS predicted at ``scale`` from the largest measured point and the fitted
+    slopes (rows grow in proportion to the scale)."""
+    if not points or time_slope is None:
+        return None
+    big = max(points, key=lambda q: q["scale"])
+    factor = scale / big["scale"]
+    return {"scale": scale, "rows": big["rows"] * factor, "wall_s": big["wall_s"] * factor**time_slope,
+            "peak_rss_mb": big["peak_rss_mb"] * factor ** max(memory_slope or 0.0, 0.0)}
+
+
 def scaling(by_scale: dict[str, Any]) -> dict[str, Any]:
     """Time and peak memory against rows, per pipeline, with the fitted log-log slopes."""
     out: dict[str, Any] = {"points": {}, "time_slope": {}, "memory_slope": {}, "growth": {}}
@@ -158,6 +170,8 @@ def scaling(by_scale: dict[str, Any]) -> dict[str, Any]:
         out["time_slope"][p] = ts
         out["memory_slope"][p] = ms
         out["growth"][p] = {"time": stats.describe_growth(ts), "memory": stats.describe_growth(ms)}
+    out["extrapolated_scale_1"] = {p: extrapolate(out["points"][p], out["time_slope"][p], out["memory_slope"][p])
+                                   for p in PIPELINES if out["points"][p] and 1.0 not in {q["scale"] for q in out["points"][p]}}
     imm = {q["scale"]: q for q in out["points"]["immfacts"]}
     if 0.1 in imm and 0.01 in imm:
         out["immfacts_memory_ratio_0.1_over_0.01"] = imm[0.1]["peak_rss_mb"] / imm[0.01]["peak_rss_mb"]

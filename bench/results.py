@@ -163,6 +163,10 @@ def markdown(res: dict[str, Any], json_name: str, plot_name: str | None) -> str:
         for p in sc["points"]:
             lines.append(f"* {p}: time ∝ rows^{_fmt(sc['time_slope'].get(p))} ({sc['growth'][p]['time']}), "
                          f"peak memory ∝ rows^{_fmt(sc['memory_slope'].get(p))} ({sc['growth'][p]['memory']})")
+        for p, e in (sc.get("extrapolated_scale_1") or {}).items():
+            if e:
+                lines.append(f"* {p} extrapolated to scale 1.0 (~{e['rows'] / 1e6:,.0f} M rows) from the fit: "
+                             f"~{e['wall_s'] / 60:,.0f} min, ~{e['peak_rss_mb']:,.0f} MB peak (a prediction, not a measurement)")
         if sc.get("immfacts_memory_ratio_0.1_over_0.01") is not None:
             lines.append(f"* immfacts peak RSS at 0.1 / at 0.01: {_fmt(sc['immfacts_memory_ratio_0.1_over_0.01'])}×")
         lines.append("")

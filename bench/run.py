@@ -14,7 +14,8 @@ Sections (each is a module of ``bench/``):
 * ``claims`` — warm seconds per 1,000 words; the example article end to end.
 * ``web`` — ``bench/load_web.py`` (short bounded load by default, 50 clients × 30 s in full mode).
 
-Results: ``bench/results/<UTC timestamp>.json``, ``latest.md`` and ``scaling.png``.
+Results: ``bench/results/<UTC timestamp>.json``, ``latest.md`` and ``scaling.png``;
+``bench/run.py --rerender bench/results/<stamp>.json`` rewrites the last two from a JSON.
 Environment: ``BENCH_SCALE`` (``1.0`` adds scale 1.0 and the full web load), ``BENCH_RUNS``
 (rounds per scale, default 3), ``BENCH_LARGE_RUNS`` (rounds at scales ≥ 0.1 when they must be
 fewer, e.g. on a busy machine; recorded), ``BENCH_SCALES`` (replace the scale list), ``BENCH_ONLY``
@@ -115,7 +116,23 @@ def spark_section(warehouse: Path) -> dict[str, Any]:
     return out
 
 
+def rerender(json_path: Path, out_dir: Path) -> dict[str, Path]:
+    """Rewrite ``latest.md``, the plot and the JSON's derived parts from a results JSON (no runs)."""
+    import json
+
+    res = json.loads(json_path.read_text())
+    res.pop("targets", None)
+    res["notes"] = [n for n in res.get("notes", []) if n not in results.notes({**res, "notes": []})]
+    if (res.get("ingest") or {}).get("by_scale"):
+        res["scaling"] = ingest_bench.scaling(res["ingest"]["by_scale"])
+    return results.write_all(res, out_dir, json_path.stem)
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None and len(sys.argv) == 3 and sys.argv[1] == "--rerender":
+        paths = rerender(Path(sys.argv[2]), Path(sys.argv[2]).parent)
+        log("rewrote " + ", ".join(map(str, paths.values())))
+        return 0
     args = parse_args(argv)
     t0 = time.perf_counter()
     started = dt.datetime.now(dt.UTC)

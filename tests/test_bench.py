@@ -270,3 +270,13 @@ def test_pandas_pipeline_cleans_like_an_analyst_would(tmp_path):
     assert df["ALIEN_STATE"].tolist()[0] == "CA" and pd.isna(df["ALIEN_STATE"].tolist()[1])
     assert df["NAT"].tolist() == ["MX", "GT"]
     assert pd.isna(df["E_28_DATE"].iloc[1])  # year < 1900 → missing
+
+
+def test_extrapolation_follows_the_fitted_growth_from_the_largest_point():
+    pts = [{"scale": 0.01, "rows": 1_000, "wall_s": 10.0, "peak_rss_mb": 500.0},
+           {"scale": 0.1, "rows": 10_000, "wall_s": 100.0, "peak_rss_mb": 520.0}]
+    e = ingest_bench.extrapolate(pts, 1.0, 0.02)
+    assert e["rows"] == pytest.approx(100_000)
+    assert e["wall_s"] == pytest.approx(1000.0)
+    assert e["peak_rss_mb"] == pytest.approx(520.0 * 10**0.02)
+    assert ingest_bench.extrapolate(pts, None, None) is None
