@@ -40,6 +40,7 @@ def _connect(tmp: Path) -> Any:
     con.raw_sql(f"SET memory_limit='{limit}'")
     con.raw_sql(f"SET temp_directory='{tmp.as_posix()}'")
     con.raw_sql("SET preserve_insertion_order=false")
+    con.raw_sql("SET enable_progress_bar=false")  # ingest shows its own progress
     return con
 
 
