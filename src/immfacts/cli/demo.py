@@ -50,18 +50,21 @@ def run_demo(
     # 1. A sample release in the real format.
     zip_path = out / "sample-release.zip"
     console.rule("[bold]1. Sample release (SYNTHETIC)")
-    info = immfacts.sample(zip_path, scale=scale, seed=seed, progress=True)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from immfacts.cli.sample import render as render_sample
+
+    common.synthetic_banner()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,} rows"),
+        TimeElapsedColumn(),
+        console=common.err_console,
+    ) as prog:
+        info = immfacts.sample(zip_path, scale=scale, seed=seed, progress=prog)
     written["release_zip"] = str(zip_path)
-    truth = json.loads(zip_path.with_suffix(".truth.json").read_text())
-    t = Table(title=f"{zip_path.name} — scale {scale}, seed {seed} (SYNTHETIC)")
-    t.add_column("table")
-    t.add_column("rows", justify="right")
-    t.add_column("quirks injected")
-    for name, tt in truth["tables"].items():
-        quirks = ", ".join(f"{k} {v}" for k, v in sorted(tt.get("quirks", {}).items()) if v)
-        t.add_row(name, f"{tt.get('rows_read', tt.get('entity_rows', 0)):,}", quirks or "—")
-    console.print(t)
-    del info
+    render_sample(info)
 
     # 2. Ingest it into the default warehouse.
     console.rule("[bold]2. Ingest")
@@ -117,7 +120,7 @@ def run_demo(
     for c in check.to_dict()["claims"]:
         claimed = c.get("claimed") or {}
         t.add_row(
-            (c.get("sentence") or "")[:70],
+            str(c.get("text") or (c.get("sentence") or "")[:70]),
             str(c.get("metric") or "—"),
             f"{c.get('verdict')}  ({_fmt(claimed.get('value'), claimed.get('unit'))})",
         )
