@@ -2,13 +2,16 @@
 lines that need Python and the duplicated keys, at NumPy speed.
 
 The member is read in blocks (8 MiB) straight from the zip stream. Each block of complete lines
-is inspected with vectorised NumPy: line ends (LF; a CR before it belongs to the terminator),
-tab counts, control characters (NUL, lone CR, other C0 controls except TAB) and the primary
-key (plain digits, parsed to an integer). A line is **bad** when its field count differs from
-the header's, it holds a control character, its key is not plain digits, or it is absurdly
-long. Bad lines are captured (line number + raw bytes) and replaced in the data file by a
-one-byte marker line (``\\x01``), so DuckDB's native reader — which reads the data file in bulk —
-only ever sees well-formed lines, and line numbering stays aligned.
+is inspected with vectorised NumPy: line ends (LF; the file's terminator — CRLF or LF — is
+taken from its header line), control characters (NUL, a lone CR, other C0 controls except TAB)
+and the primary key (plain digits followed by a TAB, parsed to an integer). A line is **bad**
+when it holds a control character, ends differently from the header, its key is not plain
+digits, or it is absurdly long. Bad lines are captured (line number + raw bytes) and replaced
+in the data file by a one-byte marker line (``\\x01``), so DuckDB's native reader — which reads
+the data file in bulk, strictly, with typed keys and dates — never meets a byte it could
+misread, and line numbering stays aligned. Lines with the wrong number of fields are blanked too
+(counted at C speed on a copy of the block that keeps only TABs and LFs): DuckDB's strict
+reader would reject most of them, but it silently drops surplus fields when they are empty.
 
 Every key seen (bad lines included) goes into a :class:`KeyCounter` (a byte per key value, a
 dict for outliers), which yields the *contested* keys — those on more than one line. Lines of
@@ -34,8 +37,9 @@ BLOCK = 8 << 20
 MARKER = b"\x01"
 DENSE_MAX = 1 << 31
 _CTRL = np.zeros(256, dtype=bool)
-_CTRL[[*range(0, 9), *range(11, 32), 127]] = True
-_CTRL_DELETE = bytes([*range(0, 9), *range(11, 32), 127])
+_CTRL[[*range(0, 9), 11, 12, *range(14, 32), 127]] = True  # CR is checked apart: it may end a line
+_CTRL_DELETE = bytes([*range(0, 9), 11, 12, *range(14, 32), 127])
+_ALL_BUT_TAB_LF = bytes(b for b in range(256) if b not in (9, 10))
 
 
 class KeyCounter:
@@ -61,10 +65,16 @@ class KeyCounter:
         small = (keys >= 0) & (keys < bound)
         if (~small).any():
             self.outliers.append(keys[~small].copy())
-        k = np.sort(keys[small])
+        k = keys[small]
         if not k.size:
             return
-        need = (int(k[-1]) >> 3) + 1
+        if k.size == 1 or bool(np.all(k[1:] > k[:-1])):  # the usual case: ids ascend, no repeats
+            u, dup_within = k, k[:0]
+        else:
+            k = np.sort(k)
+            dup_within = k[1:][k[1:] == k[:-1]]
+            u = np.unique(k)
+        need = (int(u[-1]) >> 3) + 1
         if need > self.bits.size:
             size = self.bits.size
             while size < need:
@@ -72,8 +82,6 @@ class KeyCounter:
             grown = np.zeros(size, dtype=np.uint8)
             grown[: self.bits.size] = self.bits
             self.bits = grown
-        dup_within = k[1:][k[1:] == k[:-1]]
-        u = np.unique(k)
         byte = u >> 3
         bit = (np.uint8(1) << (u & 7).astype(np.uint8)).astype(np.uint8)
         prior = u[(self.bits[byte] & bit) != 0]
@@ -123,59 +131,71 @@ class PrepassResult:
     good: int = 0  # lines written to the data file as they are
     dup_raw_lines: list[BadLine] = field(default_factory=list)  # tables without a key: exact repeats
     keys: KeyCounter | None = None
+    crlf: bool = True
 
 
 @dataclass
 class _Block:
     starts: np.ndarray
-    ends: np.ndarray
+    ends: np.ndarray  # exclusive end of the line's content (terminator excluded)
     pk: np.ndarray  # -1 where the key is not plain digits
     bad: np.ndarray
 
 
-def _analyse(block: bytes, n_fields: int, pk_pos: int | None, max_line: int, structural: bool = True) -> _Block:
+def _analyse(block: bytes, n_fields: int, pk_pos: int | None, max_line: int, crlf: bool, structural: bool = True) -> _Block:
     arr = np.frombuffer(block, dtype=np.uint8)
-    ends = np.flatnonzero(arr == 10)
-    n = ends.size
+    lf = np.flatnonzero(arr == 10)
+    n = lf.size
     starts = np.empty(n, dtype=np.int64)
     if n:
         starts[0] = 0
-        starts[1:] = ends[:-1] + 1
-    tabs = np.flatnonzero(arr == 9)
-    before_end = np.searchsorted(tabs, ends)
-    tcount = np.diff(before_end, prepend=0)
-    first_tab = before_end - tcount
+        starts[1:] = lf[:-1] + 1
+    has_cr = (lf > starts) & (arr[np.maximum(lf - 1, 0)] == 13)
+    ends = lf - has_cr
     bad = np.zeros(n, dtype=bool)
-    if structural:
-        bad |= tcount != (n_fields - 1)
+    if structural and n:
+        # fields per line: keep only TABs and LFs (C speed), then count TABs between LFs
+        skeleton = np.frombuffer(block.translate(None, _ALL_BUT_TAB_LF), dtype=np.uint8)
+        tabs_per_line = np.diff(np.flatnonzero(skeleton == 10), prepend=-1) - 1
+        bad |= tabs_per_line != n_fields - 1  # DuckDB would drop surplus *empty* fields silently
+        bad |= has_cr != crlf  # a terminator unlike the header's
         bad |= (ends - starts) > max_line
         if len(block.translate(None, _CTRL_DELETE)) != len(block):
             pos = np.flatnonzero(_CTRL[arr])
-            bad[np.searchsorted(ends, pos)] = True
+            bad[np.searchsorted(lf, pos)] = True
+        if block.count(b"\r") != int(has_cr.sum()):  # a lone CR somewhere
+            cr = np.flatnonzero(arr == 13)
+            lone = cr[(cr + 1 >= arr.size) | (arr[np.minimum(cr + 1, arr.size - 1)] != 10)]
+            bad[np.searchsorted(lf, lone)] = True
     pk = np.full(n, -1, dtype=np.int64)
     if pk_pos is not None and n:
-        has = tcount >= pk_pos
-        idx = np.flatnonzero(has)
-        if idx.size:
-            fs = starts[idx] if pk_pos == 0 else tabs[first_tab[idx] + pk_pos - 1] + 1
-            last = tcount[idx] > pk_pos
-            fe = ends[idx].copy()
-            if last.any():
-                fe[last] = tabs[first_tab[idx[last]] + pk_pos]
-            flen = fe - fs
-            ok = (flen >= 1) & (flen <= 18)
-            width = int(flen[ok].max()) if ok.any() else 0
-            vals = np.zeros(idx.size, dtype=np.int64)
-            top = arr.size - 1
-            for j in range(width):
-                inside = j < flen
-                b = arr[np.minimum(fs + j, top)].astype(np.int64) - 48
-                isdig = (b >= 0) & (b <= 9)
-                ok &= isdig | ~inside
-                vals = np.where(inside & isdig, vals * 10 + b, vals)
-            pk[idx[ok]] = vals[ok]
+        if pk_pos == 0:
+            fs = starts
+        else:  # the key is not the first field: find it through the tabs (rare layouts)
+            tabs = np.flatnonzero(arr == 9)
+            k = np.searchsorted(tabs, starts) + pk_pos - 1
+            inside = k < tabs.size
+            fs = ends.copy()
+            fs[inside] = tabs[k[inside]] + 1
+            fs = np.minimum(fs, ends)
+        vals = np.zeros(n, dtype=np.int64)
+        length = np.zeros(n, dtype=np.int64)
+        active = fs < ends
+        top = arr.size - 1
+        for j in range(19):
+            if not active.any():
+                break
+            b = arr[np.minimum(fs + j, top)].astype(np.int64) - 48
+            isdig = active & (fs + j < ends) & (b >= 0) & (b <= 9)
+            vals = np.where(isdig, vals * 10 + b, vals)
+            length += isdig
+            active = isdig
+        after = fs + length
+        term = arr[np.minimum(after, top)]
+        ok = (length >= 1) & (length <= 18) & ((after == ends) if n_fields == 1 else ((after < ends) & (term == 9)))
+        pk[ok] = vals[ok]
         if structural:
-            bad |= pk < 0
+            bad |= ~ok
     return _Block(starts, ends, pk, bad)
 
 
@@ -188,6 +208,7 @@ class Prepass:
         self.carry = b""
         self.bytes_in = 0
         self.eof = False
+        self.crlf = True
 
     def _read(self) -> bytes:
         data = self.stream.read(BLOCK)
@@ -205,11 +226,13 @@ class Prepass:
             return None
         head, sep, rest = self.carry.partition(b"\n")
         self.carry = rest
-        return head.rstrip(b"\r")
+        self.crlf = head.endswith(b"\r")
+        return head[:-1] if self.crlf else head
 
     def run(self, out_path: str | os.PathLike[str], n_fields: int, pk_pos: int | None, max_line: int, max_bad: int) -> PrepassResult:
         """Write the data file and return what was found (see the module docstring)."""
-        res = PrepassResult(header=b"")
+        res = PrepassResult(header=b"", crlf=self.crlf)
+        marker = MARKER + (b"\r\n" if self.crlf else b"\n")
         keys = KeyCounter()
         seen_lines: set[bytes] | None = set() if pk_pos is None else None
         line0 = 2  # physical number of the first data line
@@ -220,7 +243,7 @@ class Prepass:
                 self.carry = b""
                 if self.eof:
                     if buf and not buf.endswith(b"\n"):
-                        buf += b"\n"
+                        buf += b"\r\n" if self.crlf else b"\n"
                     if not buf:
                         break
                     block, self.carry = buf, b""
@@ -230,8 +253,7 @@ class Prepass:
                         self.carry = buf
                         continue
                     block, self.carry = buf[: cut + 1], buf[cut + 1 :]
-                block = block.replace(b"\r\n", b"\n")
-                info = _analyse(block, n_fields, pk_pos, max_line)
+                info = _analyse(block, n_fields, pk_pos, max_line, self.crlf)
                 n = info.ends.size
                 bad_idx = np.flatnonzero(info.bad)
                 valid = info.pk >= 0
@@ -261,8 +283,8 @@ class Prepass:
                     pieces, prev = [], 0
                     for i in drop:
                         pieces.append(block[prev : info.starts[i]])
-                        pieces.append(MARKER + b"\n")
-                        prev = int(info.ends[i]) + 1
+                        pieces.append(marker)
+                        prev = int(block.index(b"\n", int(info.ends[i]))) + 1
                     pieces.append(block[prev:])
                     out.write(b"".join(pieces))
                 else:
@@ -278,8 +300,8 @@ class Prepass:
         return res
 
 
-def find_lines(path: str | os.PathLike[str], n_fields: int, pk_pos: int, wanted: np.ndarray) -> list[BadLine]:
-    """Well-formed lines of a data file whose key is in ``wanted`` (sorted int64), with numbers."""
+def find_lines(path: str | os.PathLike[str], n_fields: int, pk_pos: int, wanted: np.ndarray, crlf: bool = True) -> list[BadLine]:
+    """Lines of a data file whose key is in ``wanted`` (sorted int64), with their numbers."""
     out: list[BadLine] = []
     if not wanted.size:
         return out
@@ -301,7 +323,7 @@ def find_lines(path: str | os.PathLike[str], n_fields: int, pk_pos: int, wanted:
                     carry = buf
                     continue
                 block, carry = buf[: cut + 1], buf[cut + 1 :]
-            info = _analyse(block, n_fields, pk_pos, 1 << 62, structural=False)
+            info = _analyse(block, n_fields, pk_pos, 1 << 62, crlf, structural=False)
             pos = np.searchsorted(wanted, info.pk)
             hit = (info.pk >= 0) & (pos < wanted.size) & (wanted[np.minimum(pos, wanted.size - 1)] == info.pk)
             for i in np.flatnonzero(hit).tolist():
@@ -309,4 +331,37 @@ def find_lines(path: str | os.PathLike[str], n_fields: int, pk_pos: int, wanted:
             line0 += info.ends.size
             if not data:
                 break
+    return out
+
+
+def read_lines(path: str | os.PathLike[str], numbers: list[int], crlf: bool) -> list[bytes]:
+    """Lines of a data file by 1-based line number (sorted), terminators removed.
+
+    (DuckDB's rejects table gives reliable line numbers; its byte offsets drift by a byte or
+    two in CRLF files, so lines are found by counting.)"""
+    out: list[bytes] = []
+    if not numbers:
+        return out
+    want = iter(numbers)
+    nxt = next(want)
+    seen = 0
+    carry = b""
+    with open(path, "rb") as fh:
+        while nxt is not None:
+            data = fh.read(BLOCK)
+            if not data:
+                raise IngestError(f"line {nxt} is beyond the end of {path}", hint="please report this (nothing was written)")
+            block = carry + data
+            cut = block.rfind(b"\n")
+            block, carry = block[: cut + 1], block[cut + 1 :]
+            n = block.count(b"\n")
+            if nxt > seen + n:
+                seen += n
+                continue
+            lines = block.split(b"\n")
+            while nxt is not None and nxt <= seen + n:
+                line = lines[nxt - seen - 1]
+                out.append(line[:-1] if crlf and line.endswith(b"\r") else line)
+                nxt = next(want, None)
+            seen += n
     return out

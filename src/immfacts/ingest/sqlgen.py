@@ -1,8 +1,12 @@
 """The value rules of :mod:`immfacts.ingest.layout` as DuckDB SQL, for the bulk of the rows.
 
-One SELECT, generated per table layout, turns raw VARCHAR fields (``c0`` … ``cN``, empty
-fields already NULL) into the staged typed columns, and adds control columns that the Python
-side reads from the Arrow stream:
+The bulk reader (:func:`read_csv_sql`) is DuckDB's native CSV reader in strict mode, with the
+keys typed BIGINT and the dates TIMESTAMP by the reader itself (its fastest path) and the other
+fields VARCHAR; a line it cannot take — wrong number of fields, a key or date that does not
+parse — is *rejected* into a rejects table with its line number and byte offset, and goes to
+Python. One SELECT (:func:`typing_sql`), generated per table layout, then turns the fields
+(``c0`` … ``cN``, empty fields NULL) into the staged columns, and adds control columns that
+the Python side reads from the Arrow stream:
 
 * ``__pk`` — the primary key when its raw text is plain digits (the same test as the byte-level
   pre-pass, so both agree on which lines are well-formed), else NULL;
@@ -41,81 +45,114 @@ def ident(s: str) -> str:
     return '"' + s.replace('"', '""') + '"'
 
 
-def read_csv_sql(path: str, n: int, max_line: int) -> str:
-    """DuckDB's native reader over a normalised data file (LF lines, no header, tab-separated)."""
-    cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n))
+def reader_type(c: Column) -> str:
+    """The type the bulk reader parses a column as (keys and dates natively, the rest as text)."""
+    return {"pk": "BIGINT", "key": "BIGINT", "ts": "TIMESTAMP"}.get(c.role, "VARCHAR")
+
+
+def read_csv_sql(path: str, layout: Layout, max_line: int, rejects: str, crlf: bool = True) -> str:
+    """DuckDB's strict native reader over a data file (no header, one terminator, tab-separated);
+    rejected lines land in ``<rejects>_errors`` / ``<rejects>_scans``. The terminator (the
+    pre-pass made it uniform, CRLF or LF) is left to the reader to detect: naming it explicitly
+    as ``new_line='\\r\\n'`` makes DuckDB 2.0 read the whole file as one line."""
+    cols = ", ".join(f"'c{c.pos}': '{reader_type(c)}'" for c in layout.columns)
     return (
         f"read_csv({q(path)}, columns={{{cols}}}, delim='\\t', quote='', escape='', header=false, "
-        f"auto_detect=false, null_padding=true, ignore_errors=true, strict_mode=false, "
-        f"encoding='latin-1', new_line='\\n', max_line_size={int(max_line)}, comment='')"
+        f"auto_detect=false, null_padding=false, ignore_errors=true, strict_mode=true, "
+        f"store_rejects=true, rejects_table='{rejects}_errors', rejects_scan='{rejects}_scans', "
+        f"encoding='latin-1', max_line_size={int(max_line)}, comment='')"
     )
 
 
-def _value(c: Column) -> str:
+def _value(c: Column, typed: bool) -> str:
     i = c.pos
     t, n = f"t{i}", f"n{i}"
-    squish = f"(CASE WHEN contains({t}, '  ') THEN regexp_replace({t}, ' {{2,}}', ' ', 'g') ELSE {t} END)"
     if c.role in ("pk", "key"):
-        return f"(CASE WHEN regexp_full_match({t}, '-?[0-9]{{1,18}}') THEN CAST({t} AS BIGINT) END)"
+        return f"c{i}" if typed else f"(CASE WHEN regexp_full_match({t}, '-?[0-9]{{1,18}}') THEN CAST({t} AS BIGINT) END)"
     if c.role == "ts":
         return f"(CASE WHEN r{i} >= TIMESTAMP '1900-01-01' THEN r{i} END)"
     if c.role == "code":  # codes are not squished: lookup codes keep their inner spaces
-        return f"(CASE WHEN {n} THEN NULL ELSE upper({t}) END)"
+        return f"(CASE WHEN {n} THEN NULL ELSE {t} END)"
+    squish = f"(CASE WHEN contains({t}, '  ') THEN regexp_replace({t}, ' {{2,}}', ' ', 'g') ELSE {t} END)"
     return f"(CASE WHEN {n} THEN NULL ELSE {squish} END)"
 
 
-def _violation(c: Column) -> str | None:
+def _violation(c: Column, typed: bool) -> str | None:
     i = c.pos
     t, n = f"t{i}", f"n{i}"
+    if c.role in ("pk", "key", "ts") and typed:
+        return None  # the reader rejected anything that does not parse
     if c.role in ("pk", "key", "int"):
         return f"(NOT {n} AND NOT regexp_full_match({t}, '-?[0-9]+'))"
     if c.role == "ts":
         return f"(NOT {n} AND r{i} IS NULL AND NOT regexp_matches({t}, {_DATE_RX}))"
     if c.role in ("code", "text"):
-        return f"(NOT {n} AND {t} LIKE '____-__-__%' AND regexp_matches({t}, {_DATE_RX}))"
+        return f"(NOT {n} AND length({t}) >= 10 AND {t} LIKE '____-__-__%' AND regexp_matches({t}, {_DATE_RX}))"
     return None
 
 
-def typing_sql(layout: Layout, source: str, with_raw: bool = True) -> str:
-    """The SELECT that types ``source`` (a relation with columns c0…cN) — see module docstring."""
+def typing_sql(layout: Layout, source: str, typed: bool = False, with_raw: bool = True) -> str:
+    """The SELECT that types ``source`` — a relation with columns c0…cN, VARCHAR, or (``typed``)
+    as :func:`read_csv_sql` types them. See the module docstring."""
     cols = layout.columns
+    native = {c.pos for c in cols if typed and c.role in ("pk", "key", "ts")}
+    text = [c for c in cols if c.pos not in native]
     raw = ", ".join(f"c{c.pos}" for c in cols)
-    l1 = f"SELECT {raw}, " + ", ".join(f"trim(c{c.pos}) AS t{c.pos}" for c in cols) + f" FROM {source}"
-    nl = f" IS NULL OR {{t}} = '' OR (length({{t}}) <= 6 AND upper({{t}}) IN {_TOKENS_SQL})"
-    l2a = f"SELECT {raw}, " + ", ".join(f"t{c.pos}, (t{c.pos}" + nl.format(t=f"t{c.pos}") + f") AS n{c.pos}" for c in cols) + f" FROM ({l1})"
-    ts = [c for c in cols if c.role == "ts"]
-    l2b_items = [f"t{c.pos}, n{c.pos}" for c in cols] + [
-        f"(CASE WHEN NOT n{c.pos} AND t{c.pos} LIKE '____-__-__%' THEN TRY_CAST(t{c.pos} AS TIMESTAMP) END) AS r{c.pos}" for c in ts
-    ]
-    l2b = f"SELECT {raw}, " + ", ".join(l2b_items) + f" FROM ({l2a})"
+    # layer 1: trimmed text (codes upper-cased once)
+    l1 = [f"{'upper(trim(c' + str(c.pos) + '))' if c.role == 'code' else 'trim(c' + str(c.pos) + ')'} AS t{c.pos}" for c in text]
+    src1 = f"SELECT {raw}{', ' if l1 else ''}{', '.join(l1)} FROM {source}"
+    # layer 2: null-likeness, and dates parsed from text
+    l2 = []
+    for c in text:
+        i = c.pos
+        short = f"t{i} IN {_TOKENS_SQL}" if c.role == "code" else f"(length(t{i}) <= 6 AND upper(t{i}) IN {_TOKENS_SQL})"
+        l2.append(f"t{i}, coalesce(t{i} = '' OR {short}, true) AS n{i}")
+    src2 = f"SELECT {raw}{', ' if l2 else ''}{', '.join(l2)} FROM ({src1})"
+    l3 = [f"t{c.pos}, n{c.pos}" for c in text]
+    for c in cols:
+        if c.role != "ts":
+            continue
+        if c.pos in native:
+            l3.append(f"c{c.pos} AS r{c.pos}")
+        else:
+            l3.append(f"(CASE WHEN NOT n{c.pos} AND t{c.pos} LIKE '____-__-__%' THEN TRY_CAST(t{c.pos} AS TIMESTAMP) END) AS r{c.pos}")
+    src3 = f"SELECT {raw}{', ' if l3 else ''}{', '.join(l3)} FROM ({src2})"
     out: list[str] = []
     for name, typ, col in layout.output_columns():
-        out.append(f"CAST(NULL AS {typ}) AS {ident(name)}" if col is None else f"{_value(col)} AS {ident(name)}")
+        out.append(f"CAST(NULL AS {typ}) AS {ident(name)}" if col is None else f"{_value(col, col.pos in native)} AS {ident(name)}")
     pk = layout.pk_pos
-    out.append(
-        f"(CASE WHEN regexp_full_match(c{pk}, '[0-9]{{1,18}}') THEN CAST(c{pk} AS BIGINT) END) AS __pk" if pk is not None else "CAST(NULL AS BIGINT) AS __pk"
-    )
-    out.append("(c0 IS NOT DISTINCT FROM chr(1)) AS __marker")
-    viols = [v for c in cols if (v := _violation(c))]
+    if pk is None:
+        out.append("CAST(NULL AS BIGINT) AS __pk")
+    elif pk in native:
+        out.append(f"c{pk} AS __pk")
+    else:
+        out.append(f"(CASE WHEN regexp_full_match(c{pk}, '[0-9]{{1,18}}') THEN CAST(c{pk} AS BIGINT) END) AS __pk")
+    out.append("(c0 IS NOT DISTINCT FROM chr(1)) AS __marker" if 0 not in native else "false AS __marker")
+    viols = [v for c in cols if (v := _violation(c, c.pos in native))]
     out.append(f"coalesce({' OR '.join(viols) if viols else 'false'}, false) AS __viol")
     for c in cols:
         i = c.pos
+        if c.pos in native:
+            if c.role == "ts":
+                out.append(f"coalesce(c{i} < TIMESTAMP '1900-01-01', false) AS __bd{i}")
+            continue
         out.append(f"coalesce(c{i} IS NOT NULL AND n{i}, false) AS __nt{i}")
-        out.append(f"coalesce(NOT n{i} AND c{i} <> t{i}, false) AS __tr{i}")
+        out.append(f"coalesce(NOT n{i} AND length(c{i}) <> length(t{i}), false) AS __tr{i}")
         if c.role == "ts":
             out.append(f"coalesce(NOT n{i} AND (r{i} IS NULL OR r{i} < TIMESTAMP '1900-01-01'), false) AS __bd{i}")
-    l3 = f"SELECT {raw}, " + ", ".join(out) + f" FROM ({l2b})"
-    joined = ", ".join(f"coalesce(c{c.pos}, '')" for c in cols)
+    l4 = f"SELECT {raw}, " + ", ".join(out) + f" FROM ({src3})"
+    joined = ", ".join(f"coalesce(CAST(c{c.pos} AS VARCHAR), '')" for c in cols)
     raw_expr = f"CASE WHEN __viol THEN concat_ws(chr(9), {joined}) END" if with_raw else "CAST(NULL AS VARCHAR)"
-    return f"SELECT * EXCLUDE ({raw}), {raw_expr} AS __raw FROM ({l3})"
+    return f"SELECT * EXCLUDE ({raw}), {raw_expr} AS __raw FROM ({l4})"
 
 
-def counter_columns(layout: Layout) -> list[tuple[str, str, str]]:
+def counter_columns(layout: Layout, typed: bool) -> list[tuple[str, str, str]]:
     """(control column, report column name, counter name) of every per-value flag."""
     out = []
     for c in layout.columns:
-        out.append((f"__nt{c.pos}", c.name, "null_tokens"))
-        out.append((f"__tr{c.pos}", c.name, "trimmed"))
+        if not (typed and c.role in ("pk", "key", "ts")):
+            out.append((f"__nt{c.pos}", c.name, "null_tokens"))
+            out.append((f"__tr{c.pos}", c.name, "trimmed"))
         if c.role == "ts":
             out.append((f"__bd{c.pos}", c.name, "bad_dates"))
     return out
