@@ -190,7 +190,9 @@ def build_entities(seed: int, scale: float, data_date: dt.date) -> Entities:
     ctype, receipt, custody, comp, asylum, dec, oth = (a[order] for a in (ctype, receipt, custody, comp, asylum, dec, oth))
     idn = np.arange(n, dtype=np.int64)
     idncase = 1 + idn + idn // 96
-    missing = np.setdiff1d(np.arange(1, idncase[-1] + 1 if n else 1), idncase)
+    taken = np.zeros(int(idncase[-1]) + 1 if n else 1, dtype=bool)
+    taken[idncase] = True
+    missing = np.flatnonzero(~taken[1:]) + 1  # ascending, as np.setdiff1d gave them
     court = _pick(rng, geo.courts, geo.court_p, n)
     nat = _pick(rng, geo.nats, geo.nat_p, n)
     lang = _map(nat, lambda x: geo.lang_by_nat[x], "<U3")
@@ -316,8 +318,15 @@ def _map(values: np.ndarray, func, dtype: str) -> np.ndarray:
 
 def classify_all(ptype: np.ndarray, dec: np.ndarray, oth: np.ndarray) -> np.ndarray:
     """Outcome class of every proceeding ("" when it has no code), decoded with its own case type."""
+    names, codes = classify_codes(ptype, dec, oth)
+    return names[codes]
+
+
+def classify_codes(ptype: np.ndarray, dec: np.ndarray, oth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`classify_all` as (the sorted class names, "" first; each proceeding's index among
+    them) — two bytes a row instead of a string."""
     if not len(ptype):
-        return np.zeros(0, dtype="<U24")
+        return np.asarray([""], dtype="<U24"), np.zeros(0, dtype=np.int16)
     (up, ip), (ud, idc), (uo, io) = factorize(ptype), factorize(dec), factorize(oth)
     combo = (ip * len(ud) + idc) * len(uo) + io
     keys, inv = np.unique(combo, return_inverse=True) if len(up) * len(ud) * len(uo) > (1 << 22) else _dense_unique(combo, len(up) * len(ud) * len(uo))
@@ -331,7 +340,10 @@ def classify_all(ptype: np.ndarray, dec: np.ndarray, oth: np.ndarray) -> np.ndar
         key = str(up[t])[:3] + code
         return classify(key[:3], key[4:], key[3]) if len(key) > 3 else ""
 
-    return np.asarray([one(k) for k in keys], dtype="<U24")[inv]
+    per_key = [one(k) for k in keys]
+    names = sorted(set(per_key) | {""})
+    lut = np.asarray([names.index(x) for x in per_key], dtype=np.int16)
+    return np.asarray(names, dtype="<U24"), lut[inv]
 
 
 def _dense_unique(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:

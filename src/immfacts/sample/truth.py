@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from immfacts.sample.calib import IN_SCOPE, NON_TERMINAL, OUTCOME_CLASSES
-from immfacts.sample.model import _map, classify_all
+from immfacts.sample.model import _map, classify_codes
 from immfacts.sample.volumes import fy_end, fy_of
 
 GRANTS = ("G", "F", "C", "I", "P")
@@ -51,7 +51,7 @@ class Cases:
     id: np.ndarray
     case_type: np.ndarray
     receipt: np.ndarray
-    final_class: np.ndarray
+    final_class: np.ndarray  # index into the class names (0 = "": not completed)
     final_date: np.ndarray
     final_absentia: np.ndarray
     in_scope: np.ndarray
@@ -77,9 +77,14 @@ class Procs:
     case: np.ndarray  # position of the proceeding's case in :class:`Cases`
     input_date: np.ndarray
     comp_date: np.ndarray
-    klass: np.ndarray
+    klass: np.ndarray  # index into ``names`` (0 = "": not completed)
     terminal: np.ndarray
     absentia: np.ndarray
+    names: np.ndarray
+
+    def code(self, *classes: str) -> list[int]:
+        """Indices of these class names (those that occur)."""
+        return [i for i, n in enumerate(self.names.tolist()) if n in classes]
 
 
 def case_outcomes(cases: Mapping[str, np.ndarray], procs: Mapping[str, np.ndarray]) -> tuple[Cases, Procs]:
@@ -92,12 +97,13 @@ def case_outcomes(cases: Mapping[str, np.ndarray], procs: Mapping[str, np.ndarra
     dec, oth = _strs(procs, "DEC_CODE")[keep], _strs(procs, "OTHER_COMP")[keep]
     comp = _ints(procs, "COMP_DATE")[keep]
     completed = (comp >= 0) & ((dec != "") != (oth != ""))
-    cls = classify_all(_strs(procs, "CASE_TYPE")[keep], np.where(completed, dec, ""), np.where(completed, oth, ""))
-    cls = np.where(completed, cls, "")
+    names, cls = classify_codes(_strs(procs, "CASE_TYPE")[keep], np.where(completed, dec, ""), np.where(completed, oth, ""))
+    cls = np.where(completed, cls, 0).astype(np.int16)
     p = Procs(
         id=_ints(procs, "IDNPROCEEDING")[keep], case=pos[keep], input_date=_ints(procs, "INPUT_DATE")[keep], comp_date=comp,
-        klass=cls, terminal=completed & ~np.isin(cls, list(NON_TERMINAL)), absentia=_strs(procs, "ABSENTIA")[keep],
+        klass=cls, terminal=np.zeros(0, dtype=bool), absentia=_strs(procs, "ABSENTIA")[keep], names=names,
     )
+    p.terminal = completed & ~np.isin(cls, p.code(*NON_TERMINAL))
     n = len(ids)
     # receipt: the case's earliest (non-null) input date
     receipt = np.full(n, INF, dtype=np.int64)
@@ -106,7 +112,7 @@ def case_outcomes(cases: Mapping[str, np.ndarray], procs: Mapping[str, np.ndarra
     receipt[receipt == INF] = -1
     # final: the case's last proceeding by completion date (open ones last), then IDNPROCEEDING,
     # if that proceeding ended the case
-    final_class = np.full(n, "", dtype=p.klass.dtype if len(p.klass) else "<U24")
+    final_class = np.zeros(n, dtype=np.int16)
     final_date = np.full(n, -1, dtype=np.int64)
     final_abs = np.full(n, "", dtype=p.absentia.dtype if len(p.absentia) else "<U1")
     if len(p.id):
@@ -129,7 +135,7 @@ def pending_counts(c: Cases, p: Procs, days: list[int]) -> tuple[list[int], list
     nxt = np.where(same, np.r_[s[1:], 0], INF)  # the proceeding is the case's latest on [s, nxt)
     comp = p.comp_date[q]
     term = p.terminal[q]
-    admin = p.klass[q] == "admin_closure"
+    admin = np.isin(p.klass[q], p.code("admin_closure"))
     a_hi = np.where(term, np.minimum(comp, nxt), nxt)  # active until a terminal completion
     i_lo = np.where(admin, comp, INF)  # inactive from an admin closure until the next proceeding
     i_hi = np.where(admin, nxt, INF)
@@ -193,9 +199,9 @@ def compute_truth(cases: Mapping[str, np.ndarray], procs: Mapping[str, np.ndarra
     done = scope & (c.final_date >= 0)
     cfy = _fy(c.final_date[done])
     fcls = c.final_class[done]
-    by_class = {k: _per_year(cfy[fcls == k], years) for k in OUTCOME_CLASSES}
+    by_class = {k: _per_year(cfy[np.isin(fcls, p.code(k))], years) for k in OUTCOME_CLASSES}
     completions = _per_year(cfy, years)
-    in_absentia = _per_year(cfy[(fcls == "removal") & (c.final_absentia[done] == "Y")], years)
+    in_absentia = _per_year(cfy[np.isin(fcls, p.code("removal")) & (c.final_absentia[done] == "Y")], years)
     a_case, a_dec, a_date = asylum_decisions(c, p, apps)
     a_scope = scope[a_case]
     dfy = _fy(a_date[a_scope])
@@ -206,10 +212,10 @@ def compute_truth(cases: Mapping[str, np.ndarray], procs: Mapping[str, np.ndarra
     r_fy = _fy(c.final_date[r_case])
     r_cls = c.final_class[r_case]
     merits = np.isin(r_dec, GRANTS + ("D",))
-    closed = np.isin(r_cls, CLOSED_CLASSES) & ~merits
-    closed_by = {k: _per_year(r_fy[closed & (r_cls == k)], years) for k in CLOSED_CLASSES}
+    closed = np.isin(r_cls, p.code(*CLOSED_CLASSES)) & ~merits
+    closed_by = {k: _per_year(r_fy[closed & np.isin(r_cls, p.code(k))], years) for k in CLOSED_CLASSES}
     closed_total = _per_year(r_fy[closed], years)
-    stay = _per_year(r_fy[~np.isin(r_cls, ["removal", "voluntary_departure"])], years)
+    stay = _per_year(r_fy[~np.isin(r_cls, p.code("removal", "voluntary_departure"))], years)
     rmv_total = _per_year(r_fy, years)
     active, inactive = pending_counts(c, p, [fy_end(y) for y in fiscal_years])
     for i, y in enumerate(fiscal_years):
