@@ -17,8 +17,8 @@ import numpy as np
 import pyarrow as pa
 
 from immfacts.sample.calib import geography
-from immfacts.sample.columns import blank, dates, fill, ints, text
-from immfacts.sample.model import Entities
+from immfacts.sample.columns import blank, coded, dates, fill, ints, text, vocabulary
+from immfacts.sample.model import Entities, factorize
 from immfacts.schema import main_tables
 
 Columns = dict[str, pa.Array]
@@ -67,13 +67,24 @@ def _pick(rng, values, n, p=None) -> np.ndarray:
 
 
 def _per_court(rng: np.random.Generator, courts: np.ndarray, table: dict[str, np.ndarray]) -> np.ndarray:
+    """One of the court's options per row (hearing locations, judges), "" if it has none."""
     out = np.empty(len(courts), dtype="<U4")
     u = rng.random(len(courts))
-    for c in np.unique(courts):
-        sel = courts == c
+    names, inv = factorize(courts)
+    order = np.argsort(inv, kind="stable")
+    bounds = np.searchsorted(inv[order], np.arange(len(names) + 1))
+    for g, c in enumerate(names.tolist()):
+        sel = order[bounds[g] : bounds[g + 1]]
         opts = table.get(str(c))
         out[sel] = opts[(u[sel] * len(opts)).astype(int)] if opts is not None and len(opts) else ""
     return out
+
+
+def _birth_months(rng: np.random.Generator, n: int) -> pa.Array:
+    """``M/YYYY`` (1950–2014), null for 47% of cases."""
+    null = rng.random(n) < 0.47
+    month, year = rng.integers(1, 13, n), rng.integers(1950, 2015, n)
+    return coded(vocabulary(tuple(f"{m}/{y}" for m in range(1, 13) for y in range(1950, 2015))), (month - 1) * 65 + (year - 1950), null)
 
 
 def sources(ent: Entities) -> list[TableSource]:
@@ -92,22 +103,22 @@ def sources(ent: Entities) -> list[TableSource]:
     def cases(lo: int, hi: int, rng: np.random.Generator) -> Columns:
         n = hi - lo
         s = slice(lo, hi)
-        city = np.asarray(CITIES, dtype=object)[rng.integers(0, len(CITIES), n)]
+        city = rng.integers(0, len(CITIES), n)
         no_addr = rng.random(n) < 0.034
-        zips = np.char.add(np.asarray([x[2] for x in city]).astype(str), np.char.zfill(rng.integers(0, 100, n).astype(str), 2))
+        zips = city * 100 + rng.integers(0, 100, n)  # the city's ZIP prefix and two digits
         e28 = c["E_28_DATE"][s]
         cols = {
             "IDNCASE": ints(c["IDNCASE"][s]),
-            "ALIEN_CITY": text(np.where(no_addr, "", [x[0] for x in city])),
-            "ALIEN_STATE": text(np.where(no_addr, "", [x[1] for x in city])),
-            "ALIEN_ZIPCODE": text(np.where(no_addr, "", zips)),
+            "ALIEN_CITY": coded(vocabulary(tuple(x[0] for x in CITIES)), city, no_addr),
+            "ALIEN_STATE": coded(vocabulary(tuple(x[1] for x in CITIES)), city, no_addr),
+            "ALIEN_ZIPCODE": coded(vocabulary(tuple(f"{x[2]}{k:02d}" for x in CITIES for k in range(100))), zips, no_addr),
             "UPDATED_ZIPCODE": blank(n), "UPDATED_CITY": blank(n), "UPDATED_STATE": blank(n),
             "NAT": text(c["NAT"][s]), "LANG": text(c["LANG"][s]), "CUSTODY": text(c["CUSTODY"][s]),
             "E_28_DATE": dates(e28), "ATTY_NBR": ints(rng.integers(1000, 999999, n), e28 < 0),
             "CASE_TYPE": text(c["CASE_TYPE"][s]),
             "UPDATE_SITE": text(_per_court(rng, c["court"][s], geo.hlocs_by_court)),
             "C_ASY_TYPE": text(c["C_ASY_TYPE"][s]),
-            "C_BIRTHDATE": text(np.where(rng.random(n) < 0.47, "", np.char.add(np.char.add(rng.integers(1, 13, n).astype(str), "/"), rng.integers(1950, 2015, n).astype(str)))),
+            "C_BIRTHDATE": _birth_months(rng, n),
             "DATE_OF_ENTRY": dates(np.where(rng.random(n) < 0.365, -1, c["receipt"][s] - rng.integers(0, 3650, n))),
             "UP_BOND_DATE": blank(n), "DETENTION_DATE": blank(n), "DETENTION_LOCATION": blank(n), "DCO_LOCATION": blank(n),
             "DETENTION_FACILITY_TYPE": blank(n), "RELEASE_YEAR": blank(n),

@@ -132,9 +132,10 @@ def write_table(src: TableSource, seed: int, index: int, rates: dict[str, float]
         for i in q.edited_rows():  # rows with value quirks are rendered in Python (few)
             if q.python_rows.get(i, "") == "":
                 q.python_rows[i] = "\t".join(q.fields(i))
-        cells = [cols[c.name] if orph is None else pa.concat_arrays([as_strings(cols[c.name]), as_strings(orph[c.name])]) for c in spec.columns]
-        m = len(cells[0])
-        for seg in _segments(_join_lines(cells), q.python_rows, q.extra_lines):
+        cells = [cols[c.name] for c in spec.columns]
+        tail = [] if orph is None else _join_lines([orph[c.name] for c in spec.columns]).to_pylist()  # orphans follow the chunk
+        m = len(cells[0]) + len(tail)
+        for seg in _segments(_join_lines(cells), q.python_rows, [x[:-2] for x in tail] + q.extra_lines):
             write(seg)
         acct.rows_loaded += m
         acct.rows_read += m + len(q.extra_lines)
