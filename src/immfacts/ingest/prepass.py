@@ -7,7 +7,8 @@ taken from its header line), control characters (NUL, a lone CR, other C0 contro
 and the primary key (plain digits followed by a TAB, parsed to an integer). A line is **bad**
 when it holds a control character, ends differently from the header, its key is not plain
 digits, or it is absurdly long. Bad lines are captured (line number + raw bytes) and replaced
-in the data file by a one-byte marker line (``\\x01``), so DuckDB's native reader — which reads
+in the data file by a marker line (:func:`marker_line`: empty fields and a key of -1), so
+DuckDB's native reader — which reads
 the data file in bulk, strictly, with typed keys and dates — never meets a byte it could
 misread, and line numbering stays aligned. Lines with the wrong number of fields are blanked too
 (counted at C speed on a copy of the block that keeps only TABs and LFs): DuckDB's strict
@@ -40,6 +41,17 @@ _CTRL = np.zeros(256, dtype=bool)
 _CTRL[[*range(0, 9), 11, 12, *range(14, 32), 127]] = True  # CR is checked apart: it may end a line
 _CTRL_DELETE = bytes([*range(0, 9), 11, 12, *range(14, 32), 127])
 _ALL_BUT_TAB_LF = bytes(b for b in range(256) if b not in (9, 10))
+
+
+def marker_line(n_fields: int, pk_pos: int | None) -> bytes:
+    """The line that stands in for a blanked one: the right number of fields, and a key of -1
+    (or ``\\x01`` in the first field of a table without a key) that no real line can have."""
+    fields = [b""] * n_fields
+    if pk_pos is None:
+        fields[0] = MARKER
+    else:
+        fields[pk_pos] = b"-1"
+    return b"\t".join(fields)
 
 
 class KeyCounter:
@@ -232,7 +244,7 @@ class Prepass:
     def run(self, out_path: str | os.PathLike[str], n_fields: int, pk_pos: int | None, max_line: int, max_bad: int) -> PrepassResult:
         """Write the data file and return what was found (see the module docstring)."""
         res = PrepassResult(header=b"", crlf=self.crlf)
-        marker = MARKER + (b"\r\n" if self.crlf else b"\n")
+        marker = marker_line(n_fields, pk_pos) + (b"\r\n" if self.crlf else b"\n")
         keys = KeyCounter()
         seen_lines: set[bytes] | None = set() if pk_pos is None else None
         line0 = 2  # physical number of the first data line

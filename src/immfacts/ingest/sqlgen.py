@@ -127,7 +127,11 @@ def typing_sql(layout: Layout, source: str, typed: bool = False, with_raw: bool 
         out.append(f"c{pk} AS __pk")
     else:
         out.append(f"(CASE WHEN regexp_full_match(c{pk}, '[0-9]{{1,18}}') THEN CAST(c{pk} AS BIGINT) END) AS __pk")
-    out.append("(c0 IS NOT DISTINCT FROM chr(1)) AS __marker" if 0 not in native else "false AS __marker")
+    if pk is None:
+        out.append("(c0 IS NOT DISTINCT FROM chr(1)) AS __marker")
+    else:
+        minus_one = "-1" if pk in native else "'-1'"
+        out.append(f"coalesce(c{pk} = {minus_one}, false) AS __marker")
     viols = [v for c in cols if (v := _violation(c, c.pos in native))]
     out.append(f"coalesce({' OR '.join(viols) if viols else 'false'}, false) AS __viol")
     for c in cols:

@@ -11,8 +11,8 @@ The steps, per table (:func:`scan_table`):
    normalises every value, flags inconsistent rows and marks value quirks. The Arrow stream
    is written straight to ``tables/<Table>.parquet`` (PyArrow, snappy) — except rows whose key
    is contested or belongs to a blanked line, and inconsistent rows, which go to Python. Lines
-   the reader rejects (wrong field count, a key or date that does not parse) come back from
-   its rejects table with their line numbers and are read from the data file by offset.
+   the reader rejects (a key or date that does not parse) come back from its rejects table by
+   content (its line numbers are estimates in a parallel scan; they are looked up by key).
 3. **Python**: rejected and inconsistent lines are repaired or quarantined; the lines of
    contested keys are fetched (:func:`~immfacts.ingest.prepass.find_lines`) and resolved
    (first loaded, later ones duplicates); every loaded row goes through the same SELECT (text
@@ -43,7 +43,7 @@ from immfacts.errors import IngestError, InputError, StrictModeError
 from immfacts.ingest.layout import Layout, build_layout, parse_header
 from immfacts.ingest.limits import Limits
 from immfacts.ingest.lookups import Lookups
-from immfacts.ingest.prepass import KeyCounter, Prepass, PrepassResult, find_lines, read_lines
+from immfacts.ingest.prepass import KeyCounter, Prepass, PrepassResult, find_lines
 from immfacts.ingest.progress import Progress
 from immfacts.ingest.repair import Outcome, classify, resolve_duplicates
 from immfacts.ingest.report import TableReport
@@ -174,14 +174,16 @@ def scan_table(
     reader = con.sql(sql).to_arrow_reader(BATCH_ROWS)
     schema = pa.schema([reader.schema.field(n) for n in out_names])
     writer = pq.ParquetWriter(parquet, schema, compression=COMPRESSION)
-    streamed = written = 0
+    streamed = written = markers = 0
     written_keys = KeyCounter()
     viol: list[tuple[int | None, str]] = []
     loaded: list[Outcome] = []
     try:
         for batch in reader:
             streamed += batch.num_rows
-            keep = ~batch.column("__marker").to_numpy(zero_copy_only=False)
+            marker = batch.column("__marker").to_numpy(zero_copy_only=False)
+            markers += int(marker.sum())
+            keep = ~marker
             if layout.pk_pos is not None:
                 pk = pc.fill_null(batch.column("__pk"), -1).to_numpy()
                 keep &= (pk >= 0) & ~_in_sorted(pk, excluded)
@@ -203,46 +205,44 @@ def scan_table(
                 written += n_good
             progress.load(table, batch.num_rows)
         reader.close()
-        rejected = [r[0] for r in con.execute(f"SELECT DISTINCT line FROM {rj}_errors ORDER BY line").fetchall()]
+        # The rejects table's line numbers and byte offsets are estimates in a parallel scan;
+        # its csv_line is the line itself (after a stray leading LF). Lines are matched by content.
+        rows = con.execute(f"SELECT DISTINCT line, csv_line FROM {rj}_errors").fetchall()
         con.execute(f"DROP TABLE IF EXISTS {rj}_errors; DROP TABLE IF EXISTS {rj}_scans")
-        if streamed + len(rejected) != res.lines:
+        refused_raw = [(text[1:] if text.startswith("\n") else text).encode("latin-1") for _, text in rows]
+        if streamed + len(refused_raw) != res.lines or markers != len(blanked):
             raise IngestError(
-                f"table {table}: DuckDB's reader returned {streamed:,} rows and rejected {len(rejected):,} lines of {res.lines:,}",
+                f"table {table}: DuckDB's reader returned {streamed:,} rows ({markers:,} of the {len(blanked):,} "
+                f"blanked lines) and rejected {len(refused_raw):,} lines, of {res.lines:,}",
                 hint="the file has a layout immfacts does not handle yet; please report it (nothing was written)",
             )
 
         # 3. Python: lines the reader rejected, inconsistent rows, contested keys
-        rejected = [line for line in rejected if line + 1 not in blanked]
-        raws = read_lines(data_path, rejected, res.crlf)
-        refused = [classify(line + 1, raw, layout) for line, raw in zip(rejected, raws, strict=True)]
+        refused = [o for o in (classify(None, raw, layout) for raw in refused_raw) if o.pk is None or o.pk not in contested]
         fixed = [classify(None, raw.encode("latin-1"), layout) for _, raw in viol]
         for o, (key, _) in zip(fixed, viol, strict=True):
             o.pk = key if o.pk is None else o.pk
-        if strict:
-            first = [o for o in refused if o.pk not in contested]
-            if first:
-                raise _strict_fail(table, first[0])
-        wanted = sorted(contested | {o.pk for o in fixed if o.pk is not None and (o.reason or strict)})
+        located = [o for o in refused + fixed if o.pk is not None and (o.reason or strict)]
+        wanted = sorted(contested | {o.pk for o in located})
         found = find_lines(data_path, layout.n, layout.pk_pos, np.array(wanted, dtype=np.int64), res.crlf) if wanted and layout.pk_pos is not None else []
         where = {b.pk: b.line_no for b in found if b.pk not in contested}
-        for o in fixed:
+        for o in refused + fixed:
             o.line_no = where.get(o.pk, o.line_no)
+        if strict and (refused or fixed):
+            raise _strict_fail(table, min(refused + fixed, key=lambda o: o.line_no or 0))
         group_lines = [b for b in found if b.pk in contested]
         if strict:
             nums: dict[int, list[int]] = {}
             for ln, key in [(b.line_no, b.pk) for b in group_lines] + [(o.line_no, o.pk) for o in bad if o.pk in contested]:
                 nums.setdefault(key, []).append(ln)
             dups = [Outcome(sorted(v)[1], b"", pk=k, reason="duplicate key", detail=f"key {k} on lines {', '.join(map(str, sorted(v)[:5]))}") for k, v in nums.items() if len(v) > 1]
-            if dups or fixed:
-                raise _strict_fail(table, min(dups + fixed, key=lambda o: o.line_no or 0))
+            if dups:
+                raise _strict_fail(table, min(dups, key=lambda o: o.line_no or 0))
         groups: dict[int, list[Outcome]] = {}
         singles: list[Outcome] = []
-        for o in bad + refused:
-            if o.pk in contested:
-                if o.line_no in blanked:  # rejected lines of contested keys come back through find_lines
-                    groups.setdefault(o.pk, []).append(o)
-            else:
-                singles.append(o)
+        for o in bad:
+            (groups.setdefault(o.pk, []) if o.pk in contested else singles).append(o)
+        singles += refused
         for b in group_lines:
             groups.setdefault(b.pk, []).append(classify(b.line_no, b.raw, layout))
         outcomes = singles + [o for g in groups.values() for o in resolve_duplicates(g)] + fixed
