@@ -72,10 +72,10 @@ def _segments(lines: pa.Array, python_rows: dict[int, str], extra: list[str]) ->
 
 
 def _join_lines(cells: list[pa.Array]) -> pa.Array:
-    """``field<TAB>field…<CR><LF>`` per row, nulls as empty fields.
+    """``field<TAB>field…<CR><LF>`` per row, nulls as empty fields, in one pass over the bytes.
 
     A run of k all-null columns becomes one scalar of k-1 tabs (the same bytes, no per-row
-    work for them)."""
+    work for them); the line end is appended to the last part before the join."""
     parts: list[pa.Array | pa.Scalar] = []
     run = 0
     for a in [*cells, None]:
@@ -83,18 +83,21 @@ def _join_lines(cells: list[pa.Array]) -> pa.Array:
             run += 1
             continue
         if run:
-            parts.append(pa.scalar("\t" * (run - 1)))
+            parts.append("\t" * (run - 1))
             run = 0
         if a is not None:
             parts.append(as_strings(a))
-    sep = "\t"
     if not any(isinstance(x, pa.Array) for x in parts):  # every column null: a row of tabs
-        parts, sep = [pa.scalar("\t" * (len(cells) - 1)), pa.nulls(len(cells[0]), pa.string())], ""
+        return pc.binary_join_element_wise(pa.nulls(len(cells[0]), pa.string()), "\t" * (len(cells) - 1) + "\r\n", "", null_handling="replace", null_replacement="")
+    last = parts[-1]
+    if isinstance(last, str):
+        parts[-1] = last + "\r\n"
+    else:
+        parts[-1] = pc.binary_join_element_wise(last, "\r\n", "", null_handling="replace", null_replacement="")
+    parts = [pa.scalar(x) if isinstance(x, str) else x for x in parts]
     if len(parts) == 1:
-        parts.append(pa.scalar(""))
-        sep = ""
-    joined = pc.binary_join_element_wise(*parts, sep, null_handling="replace", null_replacement="")
-    return pc.binary_join_element_wise(joined, pa.scalar("\r\n"), "")
+        return parts[0]
+    return pc.binary_join_element_wise(*parts, "\t", null_handling="replace", null_replacement="")
 
 
 def _allocate(total: dict[str, int], lo: int, hi: int, n: int, carry: dict[str, int]) -> dict[str, int]:
