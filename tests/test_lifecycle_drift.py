@@ -1,6 +1,6 @@
 """The sample generator's drift option, and the release lifecycle end to end on it.
 
-One small sample (scale 0.0002, ~2,500 cases) is drifted once per module. The first tests
+One small sample (scale 0.0001, ~1,250 cases) is drifted once per module. The first tests
 re-read both zips line by line: the next release changes exactly what its drift truth says.
 Then ``immfacts update`` fetches both releases from a local server and ingests them for real,
 and ``immfacts diff`` of the two must equal the drift truth exactly; exports of the ingested
@@ -26,7 +26,7 @@ from immfacts.lifecycle import diff, export, releases, update
 from immfacts.lifecycle.rawrelease import layout, open_zip
 from immfacts.sample.drift import add_months, write_drift_release
 
-SCALE, SEED = 0.0002, 2
+SCALE, SEED = 0.0001, 2
 
 
 @pytest.fixture(scope="module")

@@ -147,9 +147,12 @@ def _scan(z, lay, codes: LookupCodes) -> Scan:
         id_cols = {k: chk.index(k) for k in ("IDNCASE", "IDNPROCEEDING", "IDNPROCEEDINGAPPLN")}
         pk = chk.index(spec.primary_key) if spec.primary_key else None
         dec_cols = [i for i in (chk.index("DEC_CODE"), chk.index("OTHER_COMP")) if i is not None]
+        # Ingest loads the first of several lines with one key and quarantines the others, so
+        # removing the first would promote another: every case sharing a key (on any line,
+        # clean or not) is off limits, as are cases with a line ingest would not load.
         seen_pk: Counter = Counter()
         seen_line: Counter = Counter()
-        pk_case: dict[int, int] = {}
+        pk_cases: dict[int, set[int]] = defaultdict(set)
         line_case: dict[bytes, int] = {}
         for raw in lines:
             s.lines[table] += 1
@@ -162,17 +165,18 @@ def _scan(z, lay, codes: LookupCodes) -> Scan:
                 if i < len(f) and f[i].strip():
                     s.decision_values.add(f[i].strip().upper())
             case = _int(f[ci]) if ci is not None and ci < len(f) else None
-            if case is None:
-                continue
-            if not chk.clean(f):
-                s.dirty.add(case)
-                continue
-            key = _int(f[pk]) if pk is not None else None
-            seen_line[line] += 1
-            line_case[line] = case
+            key = _int(f[pk]) if pk is not None and pk < len(f) else None
             if key is not None:
                 seen_pk[key] += 1
-                pk_case[key] = case
+                if case is not None:
+                    pk_cases[key].add(case)
+            if case is None:
+                continue
+            if not chk.clean(f) or (pk is not None and key is None):
+                s.dirty.add(case)
+                continue
+            seen_line[line] += 1
+            line_case[line] = case
             if table == CASES:
                 s.cases[case] = {c: f[chk.index(c)].upper() if chk.index(c) is not None else "" for c in ("CASE_TYPE", "NAT")}
                 s.cases[case]["_fields"] = f
@@ -182,8 +186,9 @@ def _scan(z, lay, codes: LookupCodes) -> Scan:
             elif table == APPS and key is not None:
                 s.apps[key] = _record(chk, f, APP_FIELDS)
                 s.case_apps[case].append(key)
-        # duplicated keys or lines are quarantined by ingest: their cases are off limits
-        s.dirty.update(pk_case[k] for k, n in seen_pk.items() if n > 1)
+        for k, n in seen_pk.items():
+            if n > 1:
+                s.dirty.update(pk_cases[k])
         s.dirty.update(line_case[ln] for ln, n in seen_line.items() if n > 1)
     return s
 
