@@ -39,6 +39,10 @@ bench: $(STAMP)
 serve: $(STAMP)
 	$(PY) -m immfacts serve
 
+# Regenerate the generated reference pages (CLI, metrics, sources, web API, Python API, data quirks).
+docs: $(STAMP)
+	$(PY) tools/gen_docs.py
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/ruff format --check src tests
