@@ -135,7 +135,10 @@ def _int(v: str) -> int | None:
 
 def _scan(z, lay, codes: LookupCodes) -> Scan:
     s = Scan()
-    for table, member in lay.tables.items():
+    owner: dict[int, int] = {}  # proceeding -> its case, from B_TblProceeding (scanned first)
+    order = sorted(lay.tables, key=lambda t: (t != PROCS, t != CASES))
+    for table in order:
+        member = lay.tables[table]
         spec = main_tables()[table]
         lines = _lines(z, member)
         header = [h.strip() for h in split(next(lines))]
@@ -172,6 +175,13 @@ def _scan(z, lay, codes: LookupCodes) -> Scan:
                     pk_cases[key].add(case)
             if case is None:
                 continue
+            proc_i = id_cols["IDNPROCEEDING"]
+            proc = _int(f[proc_i]) if proc_i is not None and proc_i < len(f) else None
+            if table == PROCS and proc is not None:
+                owner.setdefault(proc, case)
+            elif proc is not None and owner.get(proc, case) != case:
+                # a row of another case points at this proceeding: both cases stay untouched
+                s.dirty.update((case, owner[proc]))
             if not chk.clean(f) or (pk is not None and key is None):
                 s.dirty.add(case)
                 continue
