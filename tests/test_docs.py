@@ -78,6 +78,17 @@ def test_generated_pages_say_they_are_generated(rendered):
         assert "Do not edit" in text[:400], path
 
 
+def test_pages_do_not_depend_on_the_users_warehouse(tmp_path, monkeypatch, rendered):
+    from immfacts import reference
+
+    monkeypatch.setenv("IMMFACTS_HOME", str(tmp_path))
+    reference.add_cbp(ROOT / "tests" / "fixtures" / "docs" / "nationwide-encounters-fy23-fy26-state.csv",
+                      released="2026-01-16")
+    assert "user" in str([c["id"] for c in reference.sources()[0]["citations"]])
+    assert gd.render_sources() != rendered["docs/reference/sources.md"]  # the overlay shows …
+    assert gd.pages()["docs/reference/sources.md"] == rendered["docs/reference/sources.md"]  # … but not in the docs
+
+
 def test_the_check_command_passes_on_the_committed_docs(capsys):
     assert gd.main(["--check"]) == 0
     assert capsys.readouterr().out.strip().endswith("docs: ok")

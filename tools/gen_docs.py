@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import os
 import re
 import sys
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -372,7 +374,7 @@ REPORT_VOCABULARY: dict[str, tuple[str, str, str]] = {
     "duplicate_key": ("quarantined", "a later line reusing an earlier line's primary key with different content", "the first loadable line is loaded, the later ones quarantined"),
     "unrepairable": ("quarantined", "a malformed line that no single repair makes consistent (or two repairs tie)", "quarantined — nothing is guessed"),
     "continuation_line": ("quarantined", "a fragment of a record split by an embedded newline (its key is not an integer)", "quarantined verbatim, never glued to a neighbour"),
-    "null_tokens": ("values.<column>", "null-like tokens: empty, whitespace, `NULL`, `N/A`, `NA`, `b6`, `(b)(6)`, `???`", "stored as NULL, counted per column"),
+    "null_tokens": ("values.<column>", "null-like tokens: empty, whitespace, {null_tokens}", "stored as NULL, counted per column"),
     "trimmed": ("values.<column>", "leading/trailing or repeated spaces (lookup descriptions padded to 50 characters)", "trimmed (text also squished to single spaces), counted per column"),
     "invalid_codes": ("values.<column>", "a code missing from its lookup or pattern (`CUSTODY='SP'`, `NAT='??'`)", "kept as written (upper-cased) and counted per distinct value; never drops a row"),
     "bad_dates": ("values.<column>", "unparseable dates and sentinels before 1900 (`1753-01-01`, `2017-02-30`)", "stored as NULL, counted per column"),
@@ -421,10 +423,11 @@ def render_quirks(vocabulary: dict[str, tuple[str, str, str]] | None = None) -> 
         "| report word | where in the report | quirk in the release | what ingest does |",
         "|---|---|---|---|",
     ]
+    tokens = ", ".join(f"`{t}`" for t in layout.NULL_TOKENS)
     for word in report_vocabulary():
         if word in vocab:
             field, quirk, action = vocab[word]
-            lines.append(f"| `{word}` | `{field}` | {quirk} | {action} |")
+            lines.append(f"| `{word}` | `{field}` | {quirk.replace('{null_tokens}', tokens)} | {action} |")
     lines += [
         "",
         "Lookups: each `Lookup/` table of the release is read like the main tables; a lookup the",
@@ -461,23 +464,26 @@ def render_quirks(vocabulary: dict[str, tuple[str, str, str]] | None = None) -> 
 # --------------------------------------------------------------------------------------
 
 
+def _annotation(a: Any) -> str:
+    return a if isinstance(a, str) else inspect.formatannotation(a)
+
+
 def _signature(obj: Any) -> str:
+    """``(a: int, *, b: str = 'x') -> R`` as written in the code (no return type for classes)."""
     try:
         sig = inspect.signature(obj)
     except (TypeError, ValueError):
         return "(…)"
-    parts = []
+    parts: list[str] = []
     for p in sig.parameters.values():
-        if p.name == "self":
-            continue
+        if p.kind is p.KEYWORD_ONLY and not any(x.startswith("*") for x in parts):
+            parts.append("*")
         s = {p.VAR_POSITIONAL: f"*{p.name}", p.VAR_KEYWORD: f"**{p.name}"}.get(p.kind, p.name)
-        if p.annotation is not p.empty:
-            s += f": {p.annotation if isinstance(p.annotation, str) else inspect.formatannotation(p.annotation)}"
-        if p.default is not p.empty:
-            s += f" = {p.default!r}"
+        s += f": {_annotation(p.annotation)}" if p.annotation is not p.empty else ""
+        s += f" = {p.default!r}" if p.default is not p.empty else ""
         parts.append(s)
     ret = sig.return_annotation
-    arrow = "" if ret is sig.empty else f" -> {ret if isinstance(ret, str) else inspect.formatannotation(ret)}"
+    arrow = "" if ret is sig.empty or inspect.isclass(obj) else f" -> {_annotation(ret)}"
     return f"({', '.join(parts)}){arrow}"
 
 
@@ -553,8 +559,21 @@ RENDERERS: dict[str, Callable[[], str]] = {
 
 
 def pages() -> dict[str, str]:
-    """Every generated page, rendered in memory: ``{path relative to the repo: text}``."""
-    return {path: render() for path, render in RENDERERS.items()}
+    """Every generated page, rendered in memory: ``{path relative to the repo: text}``.
+
+    Rendered against an empty warehouse, so that a CBP file added to your own warehouse
+    (``immfacts reference add-cbp``) never leaks into the published reference pages.
+    """
+    saved = os.environ.get("IMMFACTS_HOME")
+    with tempfile.TemporaryDirectory(prefix="immfacts-docs-") as empty:
+        os.environ["IMMFACTS_HOME"] = empty
+        try:
+            return {path: render() for path, render in RENDERERS.items()}
+        finally:
+            if saved is None:
+                os.environ.pop("IMMFACTS_HOME", None)
+            else:
+                os.environ["IMMFACTS_HOME"] = saved
 
 
 def read_guides(root: Path = ROOT) -> dict[str, str]:
