@@ -111,9 +111,12 @@ def _flags(col: ColumnSpec, a: pa.Array) -> dict[str, np.ndarray]:
     elif col.pattern:
         out["invalid_codes"] = pc.fill_null(pc.invert(pc.match_substring_regex(norm, col.pattern)), False)
     if col.type == "TIMESTAMP":
-        shaped = pc.match_substring_regex(norm, r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2}(\.\d+)?)?$")
-        parsed = pc.strptime(pc.utf8_slice_codeunits(norm, 0, 10), format="%Y-%m-%d", unit="s", error_is_null=True)
-        good = pc.and_(pc.fill_null(shaped, False), pc.fill_null(pc.greater_equal(pc.year(parsed), 1900), False))
+        shaped = pc.match_substring_regex(norm, r"^\d{4}-\d{2}-\d{2}( ([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?)?$")
+        day = pc.utf8_slice_codeunits(norm, 0, 10)
+        parsed = pc.strptime(day, format="%Y-%m-%d", unit="s", error_is_null=True)
+        # Arrow rolls impossible days over (2017-02-30 → 2017-03-02); an ingest rejects them
+        real = pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), day)
+        good = pc.and_(pc.and_(pc.fill_null(shaped, False), pc.fill_null(real, False)), pc.fill_null(pc.greater_equal(pc.year(parsed), 1900), False))
         out["bad_dates"] = pc.fill_null(pc.and_(pc.is_valid(norm), pc.invert(good)), False)
     return {k: np.asarray(v.to_numpy(zero_copy_only=False), dtype=bool) for k, v in out.items()}
 
