@@ -32,10 +32,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from immfacts.sample.calib import NULL_TOKENS
-from immfacts.sample.columns import as_strings, shipped_codes
+from immfacts.sample.columns import shipped_codes
 from immfacts.sample.tables import LATIN1_CITIES, LATIN1_MESSAGES
 from immfacts.sample.validate import best_repair, column_counters, type_violations
 from immfacts.schema import TableSpec
@@ -252,16 +251,6 @@ class ChunkQuirks:
     def edited_rows(self) -> list[int]:
         """Rows with at least one value quirk, in order."""
         return sorted({i for ed in self.edits.values() for i in ed})
-
-    def edited_columns(self) -> dict[str, pa.Array]:
-        """The chunk's columns with the value quirks applied (edited columns become strings)."""
-        out = dict(self.cols)
-        for col, ed in self.edits.items():
-            mask = np.zeros(self.n, dtype=bool)
-            rows = sorted(ed)
-            mask[rows] = True
-            out[col] = pc.replace_with_mask(as_strings(self.cols[col]), pa.array(mask), pa.array([ed[i] for i in rows], pa.string()))
-        return out
 
     def value_counters(self, orphans: dict[str, pa.Array] | None) -> dict[str, dict[str, int]]:
         """Value counters of the loaded rows: the generated columns, corrected for the edited
