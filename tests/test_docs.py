@@ -39,7 +39,9 @@ def rendered() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def on_disk(rendered) -> dict[str, str]:
     """The generated pages as committed (missing ones are empty)."""
-    return {p: (ROOT / p).read_text(encoding="utf-8") if (ROOT / p).exists() else "" for p in rendered}
+    return {
+        p: (ROOT / p).read_text(encoding="utf-8") if (ROOT / p).exists() else "" for p in rendered
+    }
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +68,9 @@ def _drop_section(text: str, heading_contains: str, level: str = "##") -> str:
 @pytest.mark.parametrize("path", list(gd.RENDERERS), ids=list(gd.RENDERERS))
 def test_generated_page_is_up_to_date(path, rendered, on_disk):
     assert on_disk[path], f"{path} is missing: run `make docs`"
-    assert on_disk[path] == rendered[path], f"{path} is out of date: run `make docs` (tools/gen_docs.py)"
+    assert on_disk[path] == rendered[path], (
+        f"{path} is out of date: run `make docs` (tools/gen_docs.py)"
+    )
 
 
 def test_nothing_is_undocumented(on_disk, guides):
@@ -82,11 +86,15 @@ def test_pages_do_not_depend_on_the_users_warehouse(tmp_path, monkeypatch, rende
     from immfacts import reference
 
     monkeypatch.setenv("IMMFACTS_HOME", str(tmp_path))
-    reference.add_cbp(ROOT / "tests" / "fixtures" / "docs" / "nationwide-encounters-fy23-fy26-state.csv",
-                      released="2026-01-16")
+    reference.add_cbp(
+        ROOT / "tests" / "fixtures" / "docs" / "nationwide-encounters-fy23-fy26-state.csv",
+        released="2026-01-16",
+    )
     assert "user" in str([c["id"] for c in reference.sources()[0]["citations"]])
     assert gd.render_sources() != rendered["docs/reference/sources.md"]  # the overlay shows …
-    assert gd.pages()["docs/reference/sources.md"] == rendered["docs/reference/sources.md"]  # … but not in the docs
+    assert (
+        gd.pages()["docs/reference/sources.md"] == rendered["docs/reference/sources.md"]
+    )  # … but not in the docs
 
 
 def test_the_check_command_passes_on_the_committed_docs(capsys):
@@ -105,7 +113,9 @@ def test_a_metric_whose_documentation_is_removed_is_reported(monkeypatch, on_dis
 
     full = metrics()
     dropped = "eoir.asylum.closed_without_merits"
-    monkeypatch.setattr(metric_docs, "metrics", lambda: {k: v for k, v in full.items() if k != dropped})
+    monkeypatch.setattr(
+        metric_docs, "metrics", lambda: {k: v for k, v in full.items() if k != dropped}
+    )
     pages = dict(on_disk, **{"docs/metrics.md": metric_docs.render()})
     found = gd.problems(pages, guides)
     assert f"metric `{dropped}` is not documented in docs/metrics.md" in found
@@ -114,8 +124,12 @@ def test_a_metric_whose_documentation_is_removed_is_reported(monkeypatch, on_dis
 
 def test_a_reference_metric_whose_section_is_removed_is_reported(on_disk, guides):
     pages = dict(on_disk)
-    pages["docs/reference/sources.md"] = _drop_section(pages["docs/reference/sources.md"], "census.foreign_born_share", "###")
-    assert gd.problems(pages, guides) == ["metric `census.foreign_born_share` is not documented in docs/reference/sources.md"]
+    pages["docs/reference/sources.md"] = _drop_section(
+        pages["docs/reference/sources.md"], "census.foreign_born_share", "###"
+    )
+    assert gd.problems(pages, guides) == [
+        "metric `census.foreign_born_share` is not documented in docs/reference/sources.md"
+    ]
 
 
 def test_an_undocumented_variant_is_reported(on_disk, guides):
@@ -123,8 +137,13 @@ def test_an_undocumented_variant_is_reported(on_disk, guides):
     secs = gd.sections(pages["docs/metrics.md"])
     heading = next(h for h in secs if "`eoir.pending`" in h)
     body = secs[heading]
-    pages["docs/metrics.md"] = pages["docs/metrics.md"].replace(body, body.replace("`including_inactive`", "`(removed)`"))
-    assert "variant `including_inactive` of metric `eoir.pending` is not documented in docs/metrics.md" in gd.problems(pages, guides)
+    pages["docs/metrics.md"] = pages["docs/metrics.md"].replace(
+        body, body.replace("`including_inactive`", "`(removed)`")
+    )
+    assert (
+        "variant `including_inactive` of metric `eoir.pending` is not documented in docs/metrics.md"
+        in gd.problems(pages, guides)
+    )
 
 
 def test_a_metric_whose_definition_is_missing_is_reported(on_disk, guides):
@@ -133,17 +152,26 @@ def test_a_metric_whose_definition_is_missing_is_reported(on_disk, guides):
     heading = next(h for h in secs if "`eoir.receipts`" in h)
     definition = secs[heading].strip().split("\n\n")[0]
     pages["docs/metrics.md"] = pages["docs/metrics.md"].replace(definition, "To be written.")
-    assert "metric `eoir.receipts`: its definition is missing from docs/metrics.md" in gd.problems(pages, guides)
+    assert "metric `eoir.receipts`: its definition is missing from docs/metrics.md" in gd.problems(
+        pages, guides
+    )
 
 
 def test_an_undocumented_command_or_option_is_reported(on_disk, guides):
     pages = dict(on_disk)
-    pages["docs/reference/cli.md"] = _drop_section(pages["docs/reference/cli.md"], "`immfacts diff`")
+    pages["docs/reference/cli.md"] = _drop_section(
+        pages["docs/reference/cli.md"], "`immfacts diff`"
+    )
     found = gd.problems(pages, guides)
     assert found == ["command `immfacts diff` is not documented in docs/reference/cli.md"]
     pages = dict(on_disk)
-    pages["docs/reference/cli.md"] = pages["docs/reference/cli.md"].replace("--max-vanished-cases", "--max-gone")
-    assert "option `--max-vanished-cases` of `immfacts diff` is not documented in docs/reference/cli.md" in gd.problems(pages, guides)
+    pages["docs/reference/cli.md"] = pages["docs/reference/cli.md"].replace(
+        "--max-vanished-cases", "--max-gone"
+    )
+    assert (
+        "option `--max-vanished-cases` of `immfacts diff` is not documented in docs/reference/cli.md"
+        in gd.problems(pages, guides)
+    )
 
 
 def test_a_command_no_guide_uses_is_reported(on_disk, guides):
@@ -155,8 +183,12 @@ def test_a_command_no_guide_uses_is_reported(on_disk, guides):
 
 def test_an_undocumented_api_route_or_page_is_reported(on_disk, guides):
     pages = dict(on_disk)
-    pages["docs/reference/api.md"] = _drop_section(pages["docs/reference/api.md"], "`GET /api/sources`", "###")
-    pages["docs/reference/api.md"] = pages["docs/reference/api.md"].replace("`GET /quality`", "`GET /qual`")
+    pages["docs/reference/api.md"] = _drop_section(
+        pages["docs/reference/api.md"], "`GET /api/sources`", "###"
+    )
+    pages["docs/reference/api.md"] = pages["docs/reference/api.md"].replace(
+        "`GET /quality`", "`GET /qual`"
+    )
     assert gd.problems(pages, guides) == [
         "API route `GET /api/sources` is not documented in docs/reference/api.md",
         "page `GET /quality` is not documented in docs/reference/api.md",
@@ -166,23 +198,33 @@ def test_an_undocumented_api_route_or_page_is_reported(on_disk, guides):
 def test_an_unexplained_ingest_report_word_is_reported(on_disk, guides):
     vocab = {k: v for k, v in gd.REPORT_VOCABULARY.items() if k != "shift_fixed"}
     pages = dict(on_disk, **{"docs/data-quirks.md": gd.render_quirks(vocab)})
-    assert gd.problems(pages, guides) == ["ingest report word `shift_fixed` is not explained in docs/data-quirks.md"]
+    assert gd.problems(pages, guides) == [
+        "ingest report word `shift_fixed` is not explained in docs/data-quirks.md"
+    ]
 
 
 def test_every_word_of_the_ingest_report_has_an_explanation():
-    assert set(gd.report_vocabulary()) <= set(gd.REPORT_VOCABULARY), "describe it in REPORT_VOCABULARY (tools/gen_docs.py)"
+    assert set(gd.report_vocabulary()) <= set(gd.REPORT_VOCABULARY), (
+        "describe it in REPORT_VOCABULARY (tools/gen_docs.py)"
+    )
 
 
 def test_an_undocumented_python_name_is_reported(on_disk, guides):
     pages = dict(on_disk)
-    pages["docs/reference/python.md"] = pages["docs/reference/python.md"].replace("### `immfacts.lifecycle.diff`", "### diff")
-    assert gd.problems(pages, guides) == ["Python name `immfacts.lifecycle.diff` is not documented in docs/reference/python.md"]
+    pages["docs/reference/python.md"] = pages["docs/reference/python.md"].replace(
+        "### `immfacts.lifecycle.diff`", "### diff"
+    )
+    assert gd.problems(pages, guides) == [
+        "Python name `immfacts.lifecycle.diff` is not documented in docs/reference/python.md"
+    ]
 
 
 def test_a_stale_page_is_found_and_rewritten(tmp_path, rendered):
     path = "docs/reference/api.md"
     (tmp_path / "docs" / "reference").mkdir(parents=True)
-    (tmp_path / path).write_text(rendered[path].replace("POST /api/check", "POST /api/chek"), encoding="utf-8")
+    (tmp_path / path).write_text(
+        rendered[path].replace("POST /api/check", "POST /api/chek"), encoding="utf-8"
+    )
     one = {path: rendered[path]}
     assert gd.stale(one, tmp_path) == [path]
     assert gd.write(one, tmp_path) == [path]
@@ -226,7 +268,10 @@ def test_readme_opens_with_the_two_commands():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     first_block = text.split("```sh\n", 1)[1].split("```", 1)[0]
     assert text.startswith("# immfacts\n") and text.index("```sh") < text.index("\n## ")
-    assert [line.split()[:2] for line in first_block.splitlines()] == [["make", "demo"], ["make", "test"]]
+    assert [line.split()[:2] for line in first_block.splitlines()] == [
+        ["make", "demo"],
+        ["make", "test"],
+    ]
 
 
 def test_the_cookbook_has_at_least_ten_recipes_all_in_its_index():

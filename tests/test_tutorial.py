@@ -91,10 +91,15 @@ def parse_page(text: str) -> list[Block]:
                 body.append(lines[i])
                 i += 1
             block = Block(m_fence.group(1).lower(), "\n".join(body) + "\n", start + 1, markers)
-            gap = lines[last_end + 1:start]
+            gap = lines[last_end + 1 : start]
             prev = blocks[-1] if blocks else None
-            if (block.lang in ("json", "text") and prev is not None and prev.lang in ("sh", "python")
-                    and prev.output is None and all(not g.strip() for g in gap)):
+            if (
+                block.lang in ("json", "text")
+                and prev is not None
+                and prev.lang in ("sh", "python")
+                and prev.output is None
+                and all(not g.strip() for g in gap)
+            ):
                 prev.output = block
             else:
                 blocks.append(block)
@@ -183,7 +188,9 @@ def shape_errors(expected: Any, actual: Any, path: str = "$") -> list[str]:
             return [f"{path}: expected a list, got {_kind(actual)}"]
         if len(actual) < len(expected):
             return [f"{path}: expected at least {len(expected)} element(s), got {len(actual)}"]
-        return [e for i, x in enumerate(expected) for e in shape_errors(x, actual[i], f"{path}[{i}]")]
+        return [
+            e for i, x in enumerate(expected) for e in shape_errors(x, actual[i], f"{path}[{i}]")
+        ]
     if _kind(expected) != _kind(actual):
         return [f"{path}: expected a {_kind(expected)}, got {_kind(actual)} ({actual!r:.60})"]
     return []
@@ -218,7 +225,9 @@ def check_output(block: Block, out: str, where: str, err: str = "") -> None:
         assert not errs, f"{where}: output differs from the page's:\n" + "\n".join(errs)
     else:
         gone = missing_words(block.output.code, out + "\n" + err)
-        assert not gone, f"{where}: words shown on the page are not in the output: {gone}\n{out[:3000]}"
+        assert not gone, (
+            f"{where}: words shown on the page are not in the output: {gone}\n{out[:3000]}"
+        )
 
 
 # --------------------------------------------------------------------------------------
@@ -243,7 +252,9 @@ class PageRunner:
         old = Path.cwd()
         os.chdir(self.cwd)
         try:
-            out, err = self._python(block, where) if block.lang == "python" else self._sh(block, where)
+            out, err = (
+                self._python(block, where) if block.lang == "python" else self._sh(block, where)
+            )
         finally:
             os.chdir(old)
         check_output(block, out, where, err)
@@ -285,13 +296,24 @@ class PageRunner:
         if words and words[0] == "immfacts":
             from immfacts.cli import app
 
-            res = self.runner.invoke(app, words[1:], input=cmd.stdin, env={"IMMFACTS_ENGINE": None, **env})
+            res = self.runner.invoke(
+                app, words[1:], input=cmd.stdin, env={"IMMFACTS_ENGINE": None, **env}
+            )
             if res.exception is not None and not isinstance(res.exception, SystemExit):
-                raise AssertionError(f"{where}: `{cmd.text}` raised {res.exception!r}") from res.exception
+                raise AssertionError(
+                    f"{where}: `{cmd.text}` raised {res.exception!r}"
+                ) from res.exception
             code, stdout, stderr = res.exit_code, res.stdout, res.stderr
         else:
-            proc = subprocess.run(["bash", "-c", cmd.text], input=cmd.stdin, capture_output=True, text=True,
-                                  cwd=self.cwd, env={**os.environ, **env}, timeout=120)
+            proc = subprocess.run(
+                ["bash", "-c", cmd.text],
+                input=cmd.stdin,
+                capture_output=True,
+                text=True,
+                cwd=self.cwd,
+                env={**os.environ, **env},
+                timeout=120,
+            )
             code, stdout, stderr = proc.returncode, proc.stdout, proc.stderr
         assert code == cmd.exit_code, (
             f"{where}: `{cmd.text}` exited {code}, the page expects {cmd.exit_code}\n"
@@ -315,7 +337,9 @@ def sample_setup(tmp_path_factory):
     cwd.mkdir()
     runner = PageRunner("docs/tutorial.md", cwd, home)
     setup = [b for b in _page_blocks(ROOT / "docs" / "tutorial.md") if "setup" in b.markers]
-    assert setup, "docs/tutorial.md has no <!-- setup --> blocks (the sample release the other pages use)"
+    assert setup, (
+        "docs/tutorial.md has no <!-- setup --> blocks (the sample release the other pages use)"
+    )
     for b in setup:
         runner.run_block(b)
     return cwd, home
@@ -324,7 +348,9 @@ def sample_setup(tmp_path_factory):
 # A page that runs one of these writes into the warehouse (a release, a saved diff, a CBP
 # overlay) and gets a copy of it; the others share the set-up's warehouse, and with it the
 # process-wide caches of computed results.
-_WRITES_WAREHOUSE = re.compile(r"immfacts (?:ingest|diff|update|reference add-cbp)\b|\bdiff\(|\badd_cbp\(|\bingest\(")
+_WRITES_WAREHOUSE = re.compile(
+    r"immfacts (?:ingest|diff|update|reference add-cbp)\b|\bdiff\(|\badd_cbp\(|\bingest\("
+)
 
 
 def _workspace(sample_setup, tmp_path: Path, isolated: bool = True) -> tuple[Path, Path]:
@@ -343,9 +369,13 @@ def _workspace(sample_setup, tmp_path: Path, isolated: bool = True) -> tuple[Pat
     return cwd, home
 
 
-def _run_page(path: Path, sample_setup, tmp_path: Path, *, only_spark: bool = False, first: int = 0) -> int:
+def _run_page(
+    path: Path, sample_setup, tmp_path: Path, *, only_spark: bool = False, first: int = 0
+) -> int:
     blocks = _page_blocks(path)[first:]
-    writes = any(_WRITES_WAREHOUSE.search(b.code) for b in blocks if b.runnable and "setup" not in b.markers)
+    writes = any(
+        _WRITES_WAREHOUSE.search(b.code) for b in blocks if b.runnable and "setup" not in b.markers
+    )
     cwd, home = _workspace(sample_setup, tmp_path, isolated=writes)
     runner = PageRunner(str(path.relative_to(ROOT)), cwd, home)
     ran = 0
@@ -377,7 +407,8 @@ def test_cookbook_recipe_runs_on_the_sample_release(recipe, sample_setup, tmp_pa
         f"{recipe.name}: a recipe shows the command and the Python"
     )
     assert _run_page(recipe, sample_setup, tmp_path) >= 1 or all(
-        "spark" in b.markers or "skip" in b.markers for b in blocks if b.lang in ("sh", "python"))
+        "spark" in b.markers or "skip" in b.markers for b in blocks if b.lang in ("sh", "python")
+    )
 
 
 def test_readme_examples_run(sample_setup, tmp_path):
@@ -405,27 +436,48 @@ def test_spark_blocks_run_on_the_same_warehouse(sample_setup, tmp_path):
 # the conventions themselves
 # --------------------------------------------------------------------------------------
 
-ALL_PAGES = [ROOT / "README.md", ROOT / "docs" / "tutorial.md", ROOT / "docs" / "python-api.md", *COOKBOOK]
+ALL_PAGES = [
+    ROOT / "README.md",
+    ROOT / "docs" / "tutorial.md",
+    ROOT / "docs" / "python-api.md",
+    *COOKBOOK,
+]
 
 
-@pytest.mark.parametrize("page", ALL_PAGES, ids=[p.name if p.parent.name != "cookbook" else f"cookbook/{p.name}" for p in ALL_PAGES])
+@pytest.mark.parametrize(
+    "page",
+    ALL_PAGES,
+    ids=[p.name if p.parent.name != "cookbook" else f"cookbook/{p.name}" for p in ALL_PAGES],
+)
 def test_skipped_blocks_say_why_and_the_reason_is_allowed(page):
     text = page.read_text(encoding="utf-8")
     for b in parse_page(text):
         if "skip" in b.markers:
             reason = b.markers["skip"]
-            assert any(r in reason for r in SKIP_REASONS), f"{page.name}:{b.line}: skip reason {reason!r} is not one of {SKIP_REASONS}"
-            around = "\n".join(text.splitlines()[max(0, b.line - 8): b.line + b.code.count("\n") + 6]).lower()
-            visible = re.sub(r"<!--.*?-->", "", around)
-            assert any(w in visible for w in ("network", "download", "real release", "4.6 gb", "until you stop", "ctrl-c")), (
-                f"{page.name}:{b.line}: a skipped block must say in the text why it is not run here"
+            assert any(r in reason for r in SKIP_REASONS), (
+                f"{page.name}:{b.line}: skip reason {reason!r} is not one of {SKIP_REASONS}"
             )
+            around = "\n".join(
+                text.splitlines()[max(0, b.line - 8) : b.line + b.code.count("\n") + 6]
+            ).lower()
+            visible = re.sub(r"<!--.*?-->", "", around)
+            assert any(
+                w in visible
+                for w in (
+                    "network",
+                    "download",
+                    "real release",
+                    "4.6 gb",
+                    "until you stop",
+                    "ctrl-c",
+                )
+            ), f"{page.name}:{b.line}: a skipped block must say in the text why it is not run here"
 
 
 def test_parse_page_attaches_outputs_and_markers():
     page = (
         "intro\n\n<!-- skip: needs the network -->\n```sh\nimmfacts update\n```\n\n"
-        "```sh\nimmfacts metric x --json  # exits 3 when it fails\n```\n\n```json\n{\"a\": 1}\n```\n\n"
+        '```sh\nimmfacts metric x --json  # exits 3 when it fails\n```\n\n```json\n{"a": 1}\n```\n\n'
         "```python\nprint(1)\n```\nsome words\n```text\n1\n```\n"
     )
     blocks = parse_page(page)
@@ -440,13 +492,19 @@ def test_parse_page_attaches_outputs_and_markers():
 def test_split_commands_joins_continuations_and_reads_here_documents():
     code = "immfacts metric a \\\n  --by fy\ncat > f.txt <<'EOF'\nline one\nline two\nEOF\n# a comment\nimmfacts check - <<EOF\ntext\nEOF\n"
     cmds = split_commands(code)
-    assert [c.text for c in cmds] == ["immfacts metric a --by fy", "cat > f.txt", "immfacts check -"]
+    assert [c.text for c in cmds] == [
+        "immfacts metric a --by fy",
+        "cat > f.txt",
+        "immfacts check -",
+    ]
     assert cmds[1].stdin == "line one\nline two\n" and cmds[2].stdin == "text\n"
 
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=4)
+    ),
     max_leaves=15,
 )
 
@@ -456,7 +514,9 @@ def test_a_json_value_has_its_own_shape(value):
     assert shape_errors(value, value) == []
 
 
-@given(st.dictionaries(st.text(min_size=1, max_size=4), json_values, min_size=1, max_size=4), st.data())
+@given(
+    st.dictionaries(st.text(min_size=1, max_size=4), json_values, min_size=1, max_size=4), st.data()
+)
 def test_a_missing_key_is_reported(expected, data):
     key = data.draw(st.sampled_from(sorted(expected)))
     actual = {k: v for k, v in expected.items() if k != key}
@@ -471,5 +531,8 @@ def test_shape_errors_name_the_path_of_a_kind_mismatch():
 
 
 def test_missing_words_ignores_numbers_and_wrapping():
-    assert missing_words("value: 35.1%\nAsylum grant rate", "Asylum   grant\n rate ... value: 12.0%") == []
+    assert (
+        missing_words("value: 35.1%\nAsylum grant rate", "Asylum   grant\n rate ... value: 12.0%")
+        == []
+    )
     assert missing_words("variant merits", "variant eoir_official") == ["merits"]
