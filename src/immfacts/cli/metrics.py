@@ -23,6 +23,8 @@ def _fmt(value: Any, unit: str) -> str:
         return f"{value * 100:.1f}%"
     if unit == "days":
         return f"{value:,.1f} days"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)  # labels and qualifiers carried in reference components
     if isinstance(value, float) and not value.is_integer():
         return f"{value:,.3f}"
     return f"{int(value):,}"
@@ -42,14 +44,31 @@ def _render(d: dict[str, Any]) -> None:
         con.print(f"period: {p.get('text')} ({span})", highlight=False)
     if d.get("filters"):
         con.print("filters: " + ", ".join(f"{k}={v}" for k, v in d["filters"].items()), highlight=False)
-    if d.get("variants"):
+    if d.get("variants") and any(v.get("rows") for v in d["variants"]):
+        groups = list(d.get("groups", []))
+        t = Table(title="variants (sensitivity band) by " + ", ".join(groups))
+        for g in groups:
+            t.add_column(g)
+        for v in d["variants"]:
+            t.add_column(v["variant"] + (" (default)" if v.get("default") else ""), justify="right")
+        keyed: dict[tuple, list[str]] = {}
+        for i, v in enumerate(d["variants"]):
+            for r in v.get("rows") or []:
+                key = tuple(r.get(g) for g in groups)
+                cells = keyed.setdefault(key, ["—"] * len(d["variants"]))
+                cells[i] = "suppressed" if r.get("suppressed") else _fmt(r.get("value"), unit)
+        for key, cells in keyed.items():
+            t.add_row(*[str(k) if k is not None else "—" for k in key], *cells)
+        con.print(t)
+        d = {**d, "variants": None}
+    elif d.get("variants"):
         t = Table(title="variants (sensitivity band)")
         for c in ("variant", "value", "numerator", "denominator", "rationale"):
             t.add_column(c, justify="right" if c in ("value", "numerator", "denominator") else "left")
         for v in d["variants"]:
             name = v["variant"] + (" (default)" if v.get("default") else "")
             t.add_row(name, _fmt(v.get("value"), unit), _fmt(v.get("numerator"), "count"),
-                      _fmt(v.get("denominator"), "count"), v.get("rationale", ""))
+                      _fmt(v.get("denominator"), "count"), v.get("rationale") or v.get("description") or "")
         con.print(t)
     elif d.get("rows"):
         groups = [g for g in d.get("groups", [])]
@@ -63,7 +82,7 @@ def _render(d: dict[str, Any]) -> None:
             t.add_row(*[str(r.get(g)) if r.get(g) is not None else "—" for g in groups], val,
                       _fmt(r.get("numerator"), "count"), _fmt(r.get("denominator"), "count"))
         con.print(t)
-    if not d.get("rows") or d.get("variants"):
+    if (not d.get("rows") or d.get("variants")) and not (d.get("groups") and d.get("value") is None):
         con.print(f"[bold]value: {_fmt(d.get('value'), unit)}[/bold]", highlight=False)
         if d.get("denominator") is not None:
             con.print(f"numerator {_fmt(d.get('numerator'), 'count')} / denominator {_fmt(d.get('denominator'), 'count')}",
@@ -111,6 +130,8 @@ def register(app: typer.Typer) -> None:
         release: str | None = typer.Option(None, "--release", help="Release id (default: the newest)."),
         engine: str | None = typer.Option(None, "--engine", help="duckdb (default) or spark ($IMMFACTS_ENGINE)."),
         spark_master: str | None = typer.Option(None, "--spark-master", help="Spark master URL (default local[*] or $SPARK_REMOTE)."),
+        edition: str = typer.Option("latest", "--edition", help="Reference series only: 'latest' or 'as-of' (the edition published by --as-of)."),
+        as_of: str | None = typer.Option(None, "--as-of", help="Reference series only: read the edition current at this date (YYYY-MM-DD)."),
         json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
         explain: bool = typer.Option(False, "--explain", help="Print the SQL without running it."),
     ) -> None:
@@ -120,6 +141,8 @@ def register(app: typer.Typer) -> None:
         wh = Warehouse(warehouse)
         query = dict(period=period, by=by, where=list(where) or None, variant=variant, release=release,
                      engine=engine, spark_master=spark_master)
+        if edition != "latest" or as_of:
+            query.update(edition=edition, as_of=as_of)
         if explain:
             typer.echo(wh.explain(metric_id, **query))
             return

@@ -290,11 +290,14 @@ def compute(wh: Any, metric_id: str, period: Any = None, by: Any = None, where: 
 
 def explain(wh: Any, metric_id: str, period: Any = None, by: Any = None, where: Any = None,
             variant: str | None = None, release: str | None = None, engine: str | None = None,
-            spark_master: str | None = None, **_: Any) -> str:
+            spark_master: str | None = None, edition: str = "latest", as_of: Any = None,
+            **_: Any) -> str:
     """The SQL a query would run on the chosen engine, without running it."""
     if is_reference(metric_id):
-        raise InvalidQueryError(f"{metric_id} is a bundled reference series; it runs no SQL",
-                                "drop --explain, or see its citation in the result")
+        from immfacts import reference
+
+        return reference.explain(metric_id, period=period, by=by, where=where, variant=variant,
+                                 edition=edition, as_of=as_of)
     spec, by_l, where_d, rel, sess = _prepare(wh, metric_id, period, by, where, variant, release, engine, spark_master)
     names = spec.variant_names if variant == "all" else [variant or spec.default_variant]
     parts = []
