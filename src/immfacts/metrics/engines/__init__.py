@@ -39,7 +39,8 @@ class EngineSession:
         """
         if sql is not None and not _has_memtable(expr):
             if self.name == "duckdb":
-                return self.con.con.execute(sql).df()
+                # A cursor per call: DuckDB connections refuse concurrent use, cursors don't.
+                return self.con.con.cursor().execute(sql).df()
             if self.name == "spark":
                 return self.con._session.sql(sql).toPandas()
         return self.con.execute(expr)

@@ -15,5 +15,9 @@ def open_session(model_dir: Path, spark_master: Any = None) -> EngineSession:
     con = ibis.duckdb.connect()
     tables = {}
     for path in sorted(Path(model_dir).glob("*.parquet")):
-        tables[path.stem] = con.read_parquet(str(path), table_name=path.stem)
+        # Persistent (not TEMP) views, so per-thread cursors see them too: the web app runs
+        # queries from several threads at once, each on its own cursor.
+        literal = str(path).replace("'", "''")
+        con.con.execute(f'CREATE OR REPLACE VIEW "{path.stem}" AS SELECT * FROM read_parquet(\'{literal}\')')
+        tables[path.stem] = con.table(path.stem)
     return EngineSession("duckdb", "duckdb", con, tables)
