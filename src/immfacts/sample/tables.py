@@ -50,8 +50,9 @@ class TableSource:
     build: Callable[[int, int, np.random.Generator], Columns]
 
 
-def _ids(n: int, every: int) -> np.ndarray:
-    i = np.arange(n, dtype=np.int64)
+def _ids(lo: int, hi: int, every: int) -> np.ndarray:
+    """Primary keys of rows ``lo:hi``: numbered from 1, one id skipped after every ``every``."""
+    i = np.arange(lo, hi, dtype=np.int64)
     return 1 + i + i // every
 
 
@@ -217,7 +218,7 @@ def _per_proceeding_tables(ent: Entities, hloc: np.ndarray, judge: np.ndarray, p
         cols, start, end = common(par, rng)
         msg = rng.random(n) < 0.16
         cols.update({
-            "IDNSCHEDULE": ints(_ids(len(sched), 127)[lo:hi]), "LANG": text(c["LANG"][crow[par]]),
+            "IDNSCHEDULE": ints(_ids(lo, hi, 127)), "LANG": text(c["LANG"][crow[par]]),
             "INTERPRETER_CODE": blank(n),
             "ADJ_DATE": dates(start + np.floor(rng.random(n) * (end - start + 1)).astype(np.int64)),
             "ADJ_MSG": text(np.where(msg, _pick(rng, ADJ_MESSAGES, n), "")),
@@ -230,7 +231,7 @@ def _per_proceeding_tables(ent: Entities, hloc: np.ndarray, judge: np.ndarray, p
         cols, start, end = common(par, rng)
         named = rng.random(n) < 0.04
         cols.update({
-            "IDNMOTION": ints(_ids(len(motions), 113)[lo:hi]),
+            "IDNMOTION": ints(_ids(lo, hi, 113)),
             "REC_TYPE": text(_pick(rng, MOTION_TYPES[0], n, MOTION_TYPES[1])),
             "IJ_NAME": text(np.where(named, [judge_names.get(j, "") for j in judge[par]], "")),
             "WU_MSG": blank(n), "DATE_TO_BIA_UPDATE": blank(n), "E_28_RECPTFLAG": blank(n),
@@ -244,7 +245,7 @@ def _per_proceeding_tables(ent: Entities, hloc: np.ndarray, judge: np.ndarray, p
         n = hi - lo
         cols, start, end = common(par, rng)
         cols.update({
-            "IDNASSOCBOND": ints(_ids(len(bonds), 89)[lo:hi]), "REC_TYPE": text(np.full(n, "B")),
+            "IDNASSOCBOND": ints(_ids(lo, hi, 89)), "REC_TYPE": text(np.full(n, "B")),
             "BASE_CITY_NAME": text(np.where(rng.random(n) < 0.49, "IMMIGRATION COURT", "")),
             "INITIAL_BOND": ints(rng.integers(15, 250, n) * 100, rng.random(n) < 0.66),
             "NEW_BOND": ints(rng.integers(15, 250, n) * 100, rng.random(n) < 0.44),
@@ -256,7 +257,7 @@ def _per_proceeding_tables(ent: Entities, hloc: np.ndarray, judge: np.ndarray, p
         par = charges[lo:hi]
         n = hi - lo
         cols = {
-            "IDNPRCDCHG": ints(_ids(len(charges), 151)[lo:hi]), "IDNCASE": ints(p["IDNCASE"][par]),
+            "IDNPRCDCHG": ints(_ids(lo, hi, 151)), "IDNCASE": ints(p["IDNCASE"][par]),
             "IDNPROCEEDING": ints(p["IDNPROCEEDING"][par]), "CHARGE": text(_pick(rng, charge_codes, n)),
         }
         return _complete("B_TblProceedCharges", cols, n, rng, p["INPUT_DATE"][par], p_end[par])
@@ -298,7 +299,7 @@ def _per_case_tables(ent: Entities, case_end: np.ndarray) -> list[TableSource]:
     def custody_history(lo: int, hi: int, rng: np.random.Generator) -> Columns:
         par = custody[lo:hi]
         n = hi - lo
-        cols = {"IDNCUSTODY": ints(_ids(len(custody), 101)[lo:hi]), "IDNCASE": ints(c["IDNCASE"][par])}
+        cols = {"IDNCUSTODY": ints(_ids(lo, hi, 101)), "IDNCASE": ints(c["IDNCASE"][par])}
         return _complete("tbl_CustodyHistory", cols, n, rng, c["receipt"][par], case_end[par])
 
     def reps_assigned(lo: int, hi: int, rng: np.random.Generator) -> Columns:
@@ -307,7 +308,7 @@ def _per_case_tables(ent: Entities, case_end: np.ndarray) -> list[TableSource]:
         al = alien[lo:hi]
         parent = _pick(rng, ["A_TblCase", "a_tblcase", "B_TblProceeding", "b_tblproceeding", "tblAppeal"], n, [0.3, 0.25, 0.2, 0.2, 0.05])
         cols = {
-            "IDNREPSASSIGNED": ints(_ids(len(reps), 97)[lo:hi]), "IDNCASE": ints(c["IDNCASE"][par]),
+            "IDNREPSASSIGNED": ints(_ids(lo, hi, 97)), "IDNCASE": ints(c["IDNCASE"][par]),
             "STRATTYTYPE": text(np.where(al, "ALIEN", "INS")), "PARENT_TABLE": text(parent),
             "PARENT_IDN": ints(c["IDNCASE"][par]), "BASE_CITY_CODE": text(np.where(rng.random(n) < 0.32, "", c["court"][par])),
             "E_28_DATE": dates(np.where(al, c["E_28_DATE"][par], -1)),
@@ -322,7 +323,7 @@ def _per_case_tables(ent: Entities, case_end: np.ndarray) -> list[TableSource]:
         decided = np.where(decided <= dd, decided, -1)
         filed = np.minimum(filed, dd)
         cols = {
-            "idnAppeal": ints(_ids(len(appeals), 73)[lo:hi]), "idncase": ints(c["IDNCASE"][par]),
+            "idnAppeal": ints(_ids(lo, hi, 73)), "idncase": ints(c["IDNCASE"][par]),
             "idnProceeding": ints(p["IDNPROCEEDING"][final[par]]), "datAppealFiled": dates(filed),
             "datBIADecision": dates(decided),
             "strBIADecision": text(np.where(decided >= 0, _pick(rng, BIA_DECISIONS[0], n, BIA_DECISIONS[1]), "")),
