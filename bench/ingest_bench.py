@@ -169,8 +169,14 @@ def scaling(by_scale: dict[str, Any]) -> dict[str, Any]:
         ms = stats.loglog_slope([q["rows"] for q in pts], [q["peak_rss_mb"] for q in pts])
         out["time_slope"][p] = ts
         out["memory_slope"][p] = ms
+        # the two largest scales: fixed costs (start-up, imports, compiling the model) weigh on the
+        # small scales, so this local slope is the better guide to growth beyond them
+        top = pts[-2:]
+        out.setdefault("time_slope_top", {})[p] = stats.loglog_slope([q["rows"] for q in top], [q["wall_s"] for q in top])
+        out.setdefault("memory_slope_top", {})[p] = stats.loglog_slope([q["rows"] for q in top],
+                                                                       [q["peak_rss_mb"] for q in top])
         out["growth"][p] = {"time": stats.describe_growth(ts), "memory": stats.describe_growth(ms)}
-    out["extrapolated_scale_1"] = {p: extrapolate(out["points"][p], out["time_slope"][p], out["memory_slope"][p])
+    out["extrapolated_scale_1"] = {p: extrapolate(out["points"][p], out["time_slope_top"][p], out["memory_slope_top"][p])
                                    for p in PIPELINES if out["points"][p] and 1.0 not in {q["scale"] for q in out["points"][p]}}
     imm = {q["scale"]: q for q in out["points"]["immfacts"]}
     if 0.1 in imm and 0.01 in imm:

@@ -161,11 +161,15 @@ def markdown(res: dict[str, Any], json_name: str, plot_name: str | None) -> str:
                 lines.append(f"| {p} | {q['scale']:g} | {q['rows']:,} | {_fmt(q['wall_s'], 1)} | {_fmt(q['peak_rss_mb'], 0)} |")
         lines.append("")
         for p in sc["points"]:
+            if not sc["points"][p]:
+                continue
             lines.append(f"* {p}: time ∝ rows^{_fmt(sc['time_slope'].get(p))} ({sc['growth'][p]['time']}), "
-                         f"peak memory ∝ rows^{_fmt(sc['memory_slope'].get(p))} ({sc['growth'][p]['memory']})")
+                         f"peak memory ∝ rows^{_fmt(sc['memory_slope'].get(p))} ({sc['growth'][p]['memory']}) over all "
+                         f"scales; between the two largest: time ^{_fmt((sc.get('time_slope_top') or {}).get(p))}, "
+                         f"memory ^{_fmt((sc.get('memory_slope_top') or {}).get(p))}")
         for p, e in (sc.get("extrapolated_scale_1") or {}).items():
             if e:
-                lines.append(f"* {p} extrapolated to scale 1.0 (~{e['rows'] / 1e6:,.0f} M rows) from the fit: "
+                lines.append(f"* {p} extrapolated to scale 1.0 (~{e['rows'] / 1e6:,.0f} M rows) with the slopes of the two largest scales: "
                              f"~{e['wall_s'] / 60:,.0f} min, ~{e['peak_rss_mb']:,.0f} MB peak (a prediction, not a measurement)")
         if sc.get("immfacts_memory_ratio_0.1_over_0.01") is not None:
             lines.append(f"* immfacts peak RSS at 0.1 / at 0.01: {_fmt(sc['immfacts_memory_ratio_0.1_over_0.01'])}×")
@@ -179,7 +183,8 @@ def markdown(res: dict[str, Any], json_name: str, plot_name: str | None) -> str:
             lines.append(f"Skipped: {sp.get('skipped') or sp.get('error')}")
         else:
             lines += [f"Session start + first metric {_fmt(sp.get('session_and_first_s'), 1)} s; same numbers as "
-                      f"DuckDB: {'yes' if sp.get('all_equal') else 'NO'}. Child peak RSS {_fmt(sp.get('peak_rss_mb'), 0)} MB.",
+                      f"DuckDB: {'yes' if sp.get('all_equal') else 'NO'}. Peak RSS of the Python side "
+                      f"{_fmt(sp.get('peak_rss_mb'), 0)} MB (the JVM is not counted).",
                       "", "| metric | Spark first s | Spark warm s | equal to DuckDB |", "|---|---|---|---|"]
             for k, v in (sp.get("metrics") or {}).items():
                 lines.append(f"| {k} | {_fmt(v['spark_first_s'])} | {_fmt(v['spark_warm_s'])} | {'✓' if v['equal'] else '✗'} |")

@@ -179,6 +179,8 @@ def test_scaling_fits_linear_time_and_flat_memory():
     assert sc["time_slope"]["immfacts"] == pytest.approx(1.0)
     assert sc["growth"]["immfacts"] == {"time": "~linear", "memory": "flat"}
     assert sc["immfacts_memory_ratio_0.1_over_0.01"] == pytest.approx(410 / 401)
+    assert sc["time_slope_top"]["pandas"] == pytest.approx(1.0)
+    assert sc["extrapolated_scale_1"]["immfacts"]["wall_s"] == pytest.approx(1000.0)
 
 
 def test_a_tiny_run_writes_the_result_files(tmp_path, monkeypatch):
