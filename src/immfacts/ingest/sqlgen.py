@@ -13,8 +13,9 @@ the Python side reads from the Arrow stream:
 * ``__marker`` — the line was blanked by the pre-pass (it is handled in Python instead);
 * ``__viol`` — the row is inconsistent (a type violation: shift evidence) and goes to repair;
 * ``__nt<i>``, ``__tr<i>``, ``__bd<i>`` — per value of column ``i``: a null token, a trimmed
-  value, a bad date (summed with NumPy over the rows written);
-* ``__raw`` — for inconsistent rows only, the original line (fields joined by tabs).
+  value, a bad date (summed with NumPy) — or, for the bulk, one ``__anom`` per row (any of them);
+* ``__raw`` — for inconsistent or anomalous rows only, the line (fields joined by tabs; keys and
+  dates the reader typed are re-rendered, so quarantined lines are re-read verbatim by key).
 
 The SELECT is layered (trim once, then null-likeness once, then everything else) so that it
 stays cheap to plan even for tables with 60+ columns. Invalid codes are counted afterwards on
@@ -70,7 +71,8 @@ def _value(c: Column, typed: bool) -> str:
     if c.role in ("pk", "key"):
         return f"c{i}" if typed else f"(CASE WHEN regexp_full_match({t}, '-?[0-9]{{1,18}}') THEN CAST({t} AS BIGINT) END)"
     if c.role == "ts":
-        return f"(CASE WHEN r{i} >= TIMESTAMP '1900-01-01' THEN r{i} END)"
+        r = f"c{i}" if typed else f"r{i}"
+        return f"(CASE WHEN {r} >= TIMESTAMP '1900-01-01' THEN {r} END)"
     if c.role == "code":  # codes are not squished: lookup codes keep their inner spaces
         return f"(CASE WHEN {n} THEN NULL ELSE {t} END)"
     squish = f"(CASE WHEN contains({t}, '  ') THEN regexp_replace({t}, ' {{2,}}', ' ', 'g') ELSE {t} END)"
@@ -91,63 +93,65 @@ def _violation(c: Column, typed: bool) -> str | None:
     return None
 
 
-def typing_sql(layout: Layout, source: str, typed: bool = False, with_raw: bool = True) -> str:
+def typing_sql(layout: Layout, source: str, typed: bool = False, with_raw: bool = True, per_column: bool = True) -> str:
     """The SELECT that types ``source`` — a relation with columns c0…cN, VARCHAR, or (``typed``)
-    as :func:`read_csv_sql` types them. See the module docstring."""
+    as :func:`read_csv_sql` types them. ``per_column`` flags every value quirk per column
+    (``__nt<i>``, ``__tr<i>``, ``__bd<i>``); otherwise one ``__anom`` says the row has any, and
+    ``__raw`` carries such rows too (the bulk: few rows have one, and the columns are costly)."""
     cols = layout.columns
     native = {c.pos for c in cols if typed and c.role in ("pk", "key", "ts")}
     text = [c for c in cols if c.pos not in native]
     raw = ", ".join(f"c{c.pos}" for c in cols)
     # layer 1: trimmed text (codes upper-cased once)
     l1 = [f"{'upper(trim(c' + str(c.pos) + '))' if c.role == 'code' else 'trim(c' + str(c.pos) + ')'} AS t{c.pos}" for c in text]
-    src1 = f"SELECT {raw}{', ' if l1 else ''}{', '.join(l1)} FROM {source}"
+    src = f"SELECT {raw}{', ' if l1 else ''}{', '.join(l1)} FROM {source}"
     # layer 2: null-likeness, and dates parsed from text
     l2 = []
     for c in text:
         i = c.pos
         short = f"t{i} IN {_TOKENS_SQL}" if c.role == "code" else f"(length(t{i}) <= 6 AND upper(t{i}) IN {_TOKENS_SQL})"
         l2.append(f"t{i}, coalesce(t{i} = '' OR {short}, true) AS n{i}")
-    src2 = f"SELECT {raw}{', ' if l2 else ''}{', '.join(l2)} FROM ({src1})"
-    l3 = [f"t{c.pos}, n{c.pos}" for c in text]
-    for c in cols:
-        if c.role != "ts":
-            continue
-        if c.pos in native:
-            l3.append(f"c{c.pos} AS r{c.pos}")
-        else:
-            l3.append(f"(CASE WHEN NOT n{c.pos} AND t{c.pos} LIKE '____-__-__%' THEN TRY_CAST(t{c.pos} AS TIMESTAMP) END) AS r{c.pos}")
-    src3 = f"SELECT {raw}{', ' if l3 else ''}{', '.join(l3)} FROM ({src2})"
+    src = f"SELECT {raw}{', ' if l2 else ''}{', '.join(l2)} FROM ({src})"
+    dated = [c for c in text if c.role == "ts"]
+    if dated:
+        l3 = [f"t{c.pos}, n{c.pos}" for c in text]
+        l3 += [f"(CASE WHEN NOT n{c.pos} AND t{c.pos} LIKE '____-__-__%' THEN TRY_CAST(t{c.pos} AS TIMESTAMP) END) AS r{c.pos}" for c in dated]
+        src = f"SELECT {raw}, {', '.join(l3)} FROM ({src})"
     out: list[str] = []
     for name, typ, col in layout.output_columns():
         out.append(f"CAST(NULL AS {typ}) AS {ident(name)}" if col is None else f"{_value(col, col.pos in native)} AS {ident(name)}")
     pk = layout.pk_pos
     if pk is None:
         out.append("CAST(NULL AS BIGINT) AS __pk")
+        out.append("(c0 IS NOT DISTINCT FROM chr(1)) AS __marker")
     elif pk in native:
         out.append(f"c{pk} AS __pk")
+        out.append(f"coalesce(c{pk} = -1, false) AS __marker")
     else:
         out.append(f"(CASE WHEN regexp_full_match(c{pk}, '[0-9]{{1,18}}') THEN CAST(c{pk} AS BIGINT) END) AS __pk")
-    if pk is None:
-        out.append("(c0 IS NOT DISTINCT FROM chr(1)) AS __marker")
-    else:
-        minus_one = "-1" if pk in native else "'-1'"
-        out.append(f"coalesce(c{pk} = {minus_one}, false) AS __marker")
+        out.append(f"coalesce(c{pk} = '-1', false) AS __marker")
     viols = [v for c in cols if (v := _violation(c, c.pos in native))]
     out.append(f"coalesce({' OR '.join(viols) if viols else 'false'}, false) AS __viol")
+    flags: list[tuple[str, str]] = []
     for c in cols:
         i = c.pos
         if c.pos in native:
             if c.role == "ts":
-                out.append(f"coalesce(c{i} < TIMESTAMP '1900-01-01', false) AS __bd{i}")
+                flags.append((f"__bd{i}", f"c{i} < TIMESTAMP '1900-01-01'"))
             continue
-        out.append(f"coalesce(c{i} IS NOT NULL AND n{i}, false) AS __nt{i}")
-        out.append(f"coalesce(NOT n{i} AND length(c{i}) <> length(t{i}), false) AS __tr{i}")
+        flags.append((f"__nt{i}", f"c{i} IS NOT NULL AND n{i}"))
+        flags.append((f"__tr{i}", f"NOT n{i} AND length(c{i}) <> length(t{i})"))
         if c.role == "ts":
-            out.append(f"coalesce(NOT n{i} AND (r{i} IS NULL OR r{i} < TIMESTAMP '1900-01-01'), false) AS __bd{i}")
-    l4 = f"SELECT {raw}, " + ", ".join(out) + f" FROM ({src3})"
+            flags.append((f"__bd{i}", f"NOT n{i} AND (r{i} IS NULL OR r{i} < TIMESTAMP '1900-01-01')"))
+    if per_column:
+        out += [f"coalesce({expr}, false) AS {name}" for name, expr in flags]
+        out.append("false AS __anom")
+    else:
+        out.append(f"coalesce({' OR '.join('(' + e + ')' for _, e in flags) if flags else 'false'}, false) AS __anom")
+    body = f"SELECT {raw}, " + ", ".join(out) + f" FROM ({src})"
     joined = ", ".join(f"coalesce(CAST(c{c.pos} AS VARCHAR), '')" for c in cols)
-    raw_expr = f"CASE WHEN __viol THEN concat_ws(chr(9), {joined}) END" if with_raw else "CAST(NULL AS VARCHAR)"
-    return f"SELECT * EXCLUDE ({raw}), {raw_expr} AS __raw FROM ({l4})"
+    raw_expr = f"CASE WHEN __viol OR __anom THEN concat_ws(chr(9), {joined}) END" if with_raw else "CAST(NULL AS VARCHAR)"
+    return f"SELECT * EXCLUDE ({raw}), {raw_expr} AS __raw FROM ({body})"
 
 
 def counter_columns(layout: Layout, typed: bool) -> list[tuple[str, str, str]]:

@@ -86,8 +86,9 @@ def _strict_fail(table: str, o: Outcome) -> StrictModeError:
     )
 
 
-def _python_rows(con: duckdb.DuckDBPyConnection, layout: Layout, rows: list[Outcome]) -> pa.Table:
-    cols = {f"c{i}": pa.array([(o.fields[i] or None) for o in rows], pa.string()) for i in range(layout.n)}
+def _python_rows(con: duckdb.DuckDBPyConnection, layout: Layout, rows: list[list[str]]) -> pa.Table:
+    """Type rows of text fields with the same SELECT as the bulk (text input, per-column flags)."""
+    cols = {f"c{i}": pa.array([(f[i] or None) for f in rows], pa.string()) for i in range(layout.n)}
     cur = con.cursor()
     try:
         cur.register("__py_rows", pa.table(cols))
@@ -168,9 +169,9 @@ def scan_table(
     tables_dir = build / "tables"
     tables_dir.mkdir(parents=True, exist_ok=True)
     parquet = tables_dir / f"{table}.parquet"
-    counters = _Counters(layout, typed=True)
+    anomalous: list[str] = []
     rj = f"rj_{abs(hash(table)) % 10**8}"
-    sql = typing_sql(layout, read_csv_sql(str(data_path), layout, limits.max_line_bytes, rj, res.crlf), typed=True)
+    sql = typing_sql(layout, read_csv_sql(str(data_path), layout, limits.max_line_bytes, rj, res.crlf), typed=True, per_column=False)
     reader = con.sql(sql).to_arrow_reader(BATCH_ROWS)
     schema = pa.schema([reader.schema.field(n) for n in out_names])
     writer = pq.ParquetWriter(parquet, schema, compression=COMPRESSION)
@@ -197,7 +198,9 @@ def scan_table(
                 viol.extend(zip(keys, raws, strict=True))
             n_good = int(good.sum())
             if n_good:
-                counters.add(batch, good)
+                anom = good & batch.column("__anom").to_numpy(zero_copy_only=False)
+                if anom.any():
+                    anomalous.extend(batch.column("__raw").filter(pa.array(anom)).to_pylist())
                 rows = batch if n_good == batch.num_rows else batch.filter(pa.array(good))
                 if pk is not None:
                     written_keys.add(pk[good], n_good)
@@ -226,8 +229,10 @@ def scan_table(
         wanted = sorted(contested | {o.pk for o in located})
         found = find_lines(data_path, layout.n, layout.pk_pos, np.array(wanted, dtype=np.int64), res.crlf) if wanted and layout.pk_pos is not None else []
         where = {b.pk: b.line_no for b in found if b.pk not in contested}
+        verbatim = {b.pk: b.raw for b in found if b.pk not in contested}
         for o in refused + fixed:
             o.line_no = where.get(o.pk, o.line_no)
+            o.raw = verbatim.get(o.pk, o.raw)
         if strict and (refused or fixed):
             raise _strict_fail(table, min(refused + fixed, key=lambda o: o.line_no or 0))
         group_lines = [b for b in found if b.pk in contested]
@@ -253,12 +258,13 @@ def scan_table(
                 f"table {table}: line {clash.line_no} (key {clash.pk}) would be loaded twice — the bulk reader and the pre-pass disagree",
                 hint="please report this with the release name (nothing was written)",
             )
+        counters = _Counters(layout, typed=False)
         if loaded:
-            typed = _python_rows(con, layout, loaded)
-            slow = _Counters(layout, typed=False)
-            slow.add(typed)
-            slow.into(rep)
+            typed = _python_rows(con, layout, [o.fields for o in loaded])
+            counters.add(typed)
             writer.write_table(pa.table([typed.column(n) for n in out_names], schema=schema))
+        for start in range(0, len(anomalous), BATCH_ROWS):  # value quirks of rows the bulk wrote
+            counters.add(_python_rows(con, layout, [r.split("\t") for r in anomalous[start : start + BATCH_ROWS]]))
     finally:
         writer.close()
     data_path.unlink(missing_ok=True)
