@@ -15,7 +15,8 @@ Sections (each is a module of ``bench/``):
 * ``web`` — ``bench/load_web.py`` (short bounded load by default, 50 clients × 30 s in full mode).
 
 Results: ``bench/results/<UTC timestamp>.json``, ``latest.md`` and ``scaling.png``;
-``bench/run.py --rerender bench/results/<stamp>.json`` rewrites the last two from a JSON.
+``bench/run.py --rerender bench/results/<stamp>.json [--merge MORE.json …]`` rewrites the last
+two from a JSON, optionally adding the ingest rounds of later runs as further rounds.
 Environment: ``BENCH_SCALE`` (``1.0`` adds scale 1.0 and the full web load), ``BENCH_RUNS``
 (rounds per scale, default 3), ``BENCH_LARGE_RUNS`` (rounds at scales ≥ 0.1 when they must be
 fewer, e.g. on a busy machine; recorded), ``BENCH_SCALES`` (replace the scale list), ``BENCH_ONLY``
@@ -116,21 +117,47 @@ def spark_section(warehouse: Path) -> dict[str, Any]:
     return out
 
 
-def rerender(json_path: Path, out_dir: Path) -> dict[str, Path]:
-    """Rewrite ``latest.md``, the plot and the JSON's derived parts from a results JSON (no runs)."""
+def rerender(json_path: Path, out_dir: Path, merge: list[Path] | None = None) -> dict[str, Path]:
+    """Rewrite ``latest.md``, the plot and the JSON's derived parts from a results JSON (no runs).
+
+    ``merge``: results files of further ingest rounds (e.g. ``--only ingest --scales 0.1``
+    run right after) whose runs are added as later rounds of the same scales; noted in the file.
+    """
     import json
+
+    from bench.samples import Sample
 
     res = json.loads(json_path.read_text())
     res.pop("targets", None)
     res["notes"] = [n for n in res.get("notes", []) if n not in results.notes({**res, "notes": []})]
+    for extra_path in merge or []:
+        extra = json.loads(Path(extra_path).read_text())
+        runs = res["ingest"]["runs"]
+        for label in (extra.get("ingest") or {}).get("by_scale", {}):
+            have = [r for r in runs if scale_label(r["scale"]) == label]
+            offset = 1 + max((r["round"] for r in have), default=-1)
+            added = [{**r, "round": r["round"] + offset, "meta": {**r.get("meta", {}), "round": r["round"] + offset,
+                                                                  "from": Path(extra_path).name}}
+                     for r in extra["ingest"]["runs"] if scale_label(r["scale"]) == label]
+            runs.extend(added)
+            sd = extra["ingest"]["by_scale"][label]["sample"]
+            sample = Sample(sd["scale"], sd["seed"], Path(sd["path"]), sd["unpacked_bytes"], sd["table_bytes"],
+                            sd["rows"], sd["rows_by_table"])
+            res["ingest"]["by_scale"][label] = ingest_bench.summarise_scale(
+                [r for r in runs if scale_label(r["scale"]) == label], sample)
+            note = (f"Scale {label}: rounds {offset + 1}–{offset + len(added) // 3} come from {Path(extra_path).name} "
+                    f"(`{extra.get('command')}`, started {extra.get('started_at')}, same machine and source), "
+                    "merged here with `bench/run.py --rerender … --merge …`.")
+            res["notes"] = [n for n in res["notes"] if not n.startswith("Scales ≥ 0.1 ran")] + [note]
     if (res.get("ingest") or {}).get("by_scale"):
         res["scaling"] = ingest_bench.scaling(res["ingest"]["by_scale"])
     return results.write_all(res, out_dir, json_path.stem)
 
 
 def main(argv: list[str] | None = None) -> int:
-    if argv is None and len(sys.argv) == 3 and sys.argv[1] == "--rerender":
-        paths = rerender(Path(sys.argv[2]), Path(sys.argv[2]).parent)
+    if argv is None and len(sys.argv) >= 3 and sys.argv[1] == "--rerender":
+        merge = [Path(p) for p in sys.argv[4:]] if len(sys.argv) > 4 and sys.argv[3] == "--merge" else []
+        paths = rerender(Path(sys.argv[2]), Path(sys.argv[2]).parent, merge)
         log("rewrote " + ", ".join(map(str, paths.values())))
         return 0
     args = parse_args(argv)

@@ -282,3 +282,25 @@ def test_extrapolation_follows_the_fitted_growth_from_the_largest_point():
     assert e["wall_s"] == pytest.approx(1000.0)
     assert e["peak_rss_mb"] == pytest.approx(520.0 * 10**0.02)
     assert ingest_bench.extrapolate(pts, None, None) is None
+
+
+def test_rerender_merges_later_rounds_of_a_scale_into_one_result(tmp_path):
+    s = _sample(0.1, 10_000, 10.0)
+
+    def doc(rounds, stamp, command):
+        runs = [ingest_bench.enrich(_run(p, r, w * (r + 1), 500, 0.1), s)
+                for r in range(rounds) for p, w in (("immfacts", 2.0), ("floor", 1.0), ("pandas", 4.0))]
+        return {"started_at": stamp, "command": command, "machine": {}, "notes": [],
+                "ingest": {"runs": runs, "by_scale": {"0.1": ingest_bench.summarise_scale(runs, s)}}}
+
+    main_json, extra_json = tmp_path / "20260101T000000Z.json", tmp_path / "extra.json"
+    main_json.write_text(json.dumps(doc(1, "a", "make bench")))
+    extra_json.write_text(json.dumps(doc(2, "b", "bench/run.py --only ingest --scales 0.1 --runs 2")))
+    bench_run.rerender(main_json, tmp_path, [extra_json])
+    merged = json.loads(main_json.read_text())
+    s01 = merged["ingest"]["by_scale"]["0.1"]
+    assert s01["pipelines"]["immfacts"]["runs"] == 3
+    assert s01["ratios"]["immfacts_over_floor"] == {"n": 3, "min": 2.0, "median": 2.0, "max": 2.0}
+    assert sorted({r["round"] for r in merged["ingest"]["runs"]}) == [0, 1, 2]
+    assert any("extra.json" in n for n in merged["notes"])
+    assert (tmp_path / "latest.md").exists()
