@@ -184,3 +184,18 @@ def test_a_release_written_in_many_small_chunks_matches_its_truth(tmp_path, monk
     assert truth["tables"]["B_TblProceeding"]["quirks"].get("overflow", 0) == 0  # no free text there
     assert truth["tables"]["A_TblCase"]["quirks"]["overflow"] > 0
     assert sum(d["orphans"] for d in truth["tables"].values()) == sum(d["quirks"].get("orphan", 0) for d in truth["tables"].values()) > 0
+
+
+def test_calibrated_values_never_carry_control_characters():
+    """The real release has ESC/^A values (CHG_STATUS, APPEAL_RSVD, DEC); an ingest strips
+    them, so the generator only writes them as counted control_char quirks."""
+    import re
+
+    from immfacts.sample.calib import frequencies, valid_frequencies
+
+    raw = [k for k, vals in frequencies().items() if any(re.search(r"[\x00-\x08\x0b-\x1f\x7f]", v) for v, _ in vals)]
+    assert ("B_TblProceedCharges", "CHG_STATUS") in raw
+    for table, column in raw:
+        vals, p = valid_frequencies(table, column)
+        assert not any(re.search(r"[\x00-\x08\x0b-\x1f\x7f]", v) for v in vals.tolist())
+        assert abs(p.sum() - 1) < 1e-9

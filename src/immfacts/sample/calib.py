@@ -111,17 +111,22 @@ def published_annual() -> dict[int, tuple[int, int, int]]:
     return {int(r["FY"]): (int(r["Pending"]), int(r["Received"]), int(r["Completions"])) for r in read_calibration_csv("eoir_annual.csv")}
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def valid_frequencies(table: str, column: str, valid: frozenset[str] | None = None, pattern: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Values and probabilities of a column, keeping only clean values.
 
-    Drops empty values, null-like tokens, date-shaped values and values outside ``valid`` (a
-    lookup's codes) or not matching ``pattern``; junk values are injected separately as
-    counted quirks.
+    Drops empty values, null-like tokens, date-shaped values, values with control characters
+    and values outside ``valid`` (a lookup's codes) or not matching ``pattern``; junk values
+    and control characters are injected separately as counted quirks.
     """
     vals, ns = [], []
     for v, n in frequencies().get((table, column), []):
         v2 = v.strip()
         if not v2 or v2 != v or v2.upper() in {t.upper() for t in NULL_TOKENS} or re.match(r"^\d{4}-\d{2}-\d{2}", v2):
+            continue
+        if _CONTROL.search(v2):  # ESC, ^A … values of the real release: an ingest strips them
             continue
         if valid is not None and v2.upper() not in valid:
             continue
