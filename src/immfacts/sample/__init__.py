@@ -8,6 +8,12 @@ marker ingest detects. The cases are invented by a vectorised model of the court
 and counted (:mod:`immfacts.sample.quirks`); and ``sample.truth.json`` next to the zip holds
 what a correct ingest must report for every table and the true value of the EOIR metrics
 (:mod:`immfacts.sample.truth`).
+
+Speed (2 shared cores, load average 4-9, ``/usr/bin/time -v python -m immfacts sample OUT.zip
+--scale S``): 0.01 in 10 s (1.4M lines, 45 MB zip, 0.5 GB peak RSS), 0.1 in 1.5 min (14.5M
+lines, 450 MB, 1.3 GB), 1.0 in 19.5 min (145M lines, 4.5 GB, 9.7 GB). Tables are written in
+500k-row chunks (:mod:`immfacts.sample.writer`); memory is dominated by the entities, which are
+held whole (about 5 GB of arrays at 1.0).
 """
 
 from __future__ import annotations
