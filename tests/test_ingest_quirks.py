@@ -203,3 +203,13 @@ def test_strict_mode_stops_at_the_first_row_needing_repair(tmp_path, name):
 def test_strict_mode_accepts_a_clean_release(tmp_path):
     report = ingest(FIX / "invalid_codes", warehouse=tmp_path / "wh", strict=True)
     assert report.tables["A_TblCase"].rows_loaded == 3
+
+
+def test_value_counters_are_the_same_when_counted_in_small_batches(tmp_path, monkeypatch):
+    import immfacts.ingest.table as table_mod
+
+    _, whole = run("null_tokens_and_trimming", tmp_path / "a")
+    monkeypatch.setattr(table_mod, "BATCH_ROWS", 1)
+    _, batched = run("null_tokens_and_trimming", tmp_path / "b")
+    assert batched["tables"]["A_TblCase"]["values"] == whole["tables"]["A_TblCase"]["values"]
+    assert batched["tables"]["A_TblCase"]["rows_loaded"] == 3

@@ -1,7 +1,8 @@
 """``immfacts.ingest(source, warehouse=...)``: a release into a warehouse, atomically.
 
 The whole release is built in a fresh folder ``<home>/tmp/build-…/`` — lookups, every table
-(:func:`~immfacts.ingest.table.scan_table`), orphan and case-type checks, the canonical model
+(:func:`~immfacts.ingest.table.scan_table`; the pre-pass of the next table runs in a thread
+while DuckDB loads the current one), orphan and case-type checks, the canonical model
 (:func:`immfacts.model.build_model`), ``report.json`` and ``release.json`` — and only when all
 of that succeeded is the folder moved to ``<home>/releases/<release-id>/`` (an atomic exchange
 with the previous copy of the same release on Linux, two renames elsewhere). Any failure —
@@ -21,7 +22,9 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +36,7 @@ from immfacts.ingest.lookups import load_lookups
 from immfacts.ingest.progress import make_progress
 from immfacts.ingest.report import IngestReport, TableReport
 from immfacts.ingest.source import Release, open_release
-from immfacts.ingest.table import scan_table
+from immfacts.ingest.table import prepare_table, scan_table
 from immfacts.paths import resolve_warehouse
 from immfacts.schema import main_tables
 
@@ -212,15 +215,27 @@ def ingest(
             lookups.write(build / "lookups")
             counts = rel.count_txt() or {}
             con = _connect(build, limits)
+            stop = threading.Event()
+            ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="immfacts-prepass")
             try:
                 reports: dict[str, TableReport] = {}
-                for name in selected:
+
+                def prepare(name: str):
+                    return ahead.submit(prepare_table, rel, name, build, lookups=lookups, limits=limits, progress=prog, stop=stop)
+
+                pending = prepare(selected[0]) if selected else None
+                for i, name in enumerate(selected):
+                    prepared = pending.result()
+                    # the next table's pre-pass (decompression, NumPy) overlaps this table's load
+                    pending = prepare(selected[i + 1]) if i + 1 < len(selected) else None
                     reports[name] = scan_table(
                         rel, name, build, con=con, lookups=lookups, strict=strict, limits=limits,
-                        progress=prog, count_txt=counts.get(name),
+                        progress=prog, count_txt=counts.get(name), prepared=prepared,
                     )
                 _relations(con, build, reports)
             finally:
+                stop.set()
+                ahead.shutdown(wait=True, cancel_futures=True)
                 con.close()
             src = os.fspath(source)
             if "://" not in src:

@@ -29,8 +29,10 @@ need a repair or quarantine (the build folder is discarded, nothing changes).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -47,7 +49,7 @@ from immfacts.ingest.prepass import KeyCounter, Prepass, PrepassResult, find_lin
 from immfacts.ingest.progress import Progress
 from immfacts.ingest.repair import Outcome, classify, resolve_duplicates
 from immfacts.ingest.report import TableReport
-from immfacts.ingest.source import Release
+from immfacts.ingest.source import Member, Release
 from immfacts.ingest.sqlgen import counter_columns, invalid_code_counts, read_csv_sql, typing_sql
 from immfacts.schema import main_tables
 
@@ -104,10 +106,47 @@ def _in_sorted(values: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
     return (pos < sorted_keys.size) & (sorted_keys[np.minimum(pos, sorted_keys.size - 1)] == values)
 
 
-def _prepass(release: Release, table: str, data_path: Path, lookups: Lookups, limits: Limits, progress: Progress) -> tuple[Layout, PrepassResult, list[str]]:
+@dataclass
+class Prepared:
+    """A table after its pre-pass: layout, what the pre-pass found, the data file."""
+
+    table: str
+    member: Member
+    layout: Layout
+    res: PrepassResult
+    names: list[str]
+    data_path: Path
+    seconds: float
+
+
+def prepare_table(
+    release: Release,
+    table: str,
+    build: Path,
+    *,
+    lookups: Lookups,
+    limits: Limits | None = None,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+) -> Prepared:
+    """Step 1 of :func:`scan_table`: the pre-pass (it may run in a thread, ahead of the load of
+    the previous table; ``stop`` aborts it between blocks)."""
+    limits = limits or Limits.from_env()
+    progress = progress or Progress()
+    t0 = time.perf_counter()
     member = release.tables[table]
+    work = build / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    data_path = work / f"{table}.data"
+    progress.start_table(table, member.size)
+
+    def on_bytes(n: int) -> None:
+        if stop is not None and stop.is_set():
+            raise KeyboardInterrupt
+        progress.read(table, n)
+
     with release.open(member) as stream:
-        pp = Prepass(stream, on_bytes=lambda n: progress.read(table, n))
+        pp = Prepass(stream, on_bytes=on_bytes)
         header = pp.read_header()
         if header is None:
             raise InputError(
@@ -117,7 +156,7 @@ def _prepass(release: Release, table: str, data_path: Path, lookups: Lookups, li
         names = parse_header(header)
         layout = build_layout(main_tables()[table], names, release.source, lookups.codes)
         res = pp.run(data_path, layout.n, layout.pk_pos, limits.max_line_bytes, limits.max_bad_lines)
-    return layout, res, names
+    return Prepared(table, member, layout, res, names, data_path, time.perf_counter() - t0)
 
 
 def scan_table(
@@ -131,18 +170,17 @@ def scan_table(
     limits: Limits | None = None,
     progress: Progress | None = None,
     count_txt: int | None = None,
+    prepared: Prepared | None = None,
 ) -> TableReport:
-    """Ingest ``table`` of ``release`` into ``build`` (``tables/``, ``quarantine/``); see module docstring."""
+    """Ingest ``table`` of ``release`` into ``build`` (``tables/``, ``quarantine/``); see module
+    docstring. ``prepared`` is the table's :func:`prepare_table` result when it ran ahead."""
     limits = limits or Limits.from_env()
     progress = progress or Progress()
-    member = release.tables[table]
-    rep = TableReport(table, member=member.name, count_txt=count_txt)
+    if prepared is None:
+        prepared = prepare_table(release, table, build, lookups=lookups, limits=limits, progress=progress)
     t0 = time.perf_counter()
-    work = build / "work"
-    work.mkdir(parents=True, exist_ok=True)
-    data_path = work / f"{table}.data"
-    progress.start_table(table, member.size)
-    layout, res, names = _prepass(release, table, data_path, lookups, limits, progress)
+    layout, res, names, data_path = prepared.layout, prepared.res, prepared.names, prepared.data_path
+    rep = TableReport(table, member=prepared.member.name, count_txt=count_txt)
     rep.header, rep.rows_read, rep.bytes_read = names, res.lines, res.bytes_in
     rep.columns_missing = [c.name for c in layout.missing]
     rep.columns_extra = list(layout.extra)
@@ -170,6 +208,7 @@ def scan_table(
     tables_dir.mkdir(parents=True, exist_ok=True)
     parquet = tables_dir / f"{table}.parquet"
     anomalous: list[str] = []
+    counters = _Counters(layout, typed=False)
     rj = f"rj_{abs(hash(table)) % 10**8}"
     sql = typing_sql(layout, read_csv_sql(str(data_path), layout, limits.max_line_bytes, rj, res.crlf), typed=True, per_column=False)
     reader = con.sql(sql).to_arrow_reader(BATCH_ROWS)
@@ -201,6 +240,9 @@ def scan_table(
                 anom = good & batch.column("__anom").to_numpy(zero_copy_only=False)
                 if anom.any():
                     anomalous.extend(batch.column("__raw").filter(pa.array(anom)).to_pylist())
+                    if len(anomalous) >= BATCH_ROWS:  # count value quirks as we go: memory stays flat
+                        counters.add(_python_rows(con, layout, [r.split("\t") for r in anomalous]))
+                        anomalous.clear()
                 rows = batch if n_good == batch.num_rows else batch.filter(pa.array(good))
                 if pk is not None:
                     written_keys.add(pk[good], n_good)
@@ -258,13 +300,12 @@ def scan_table(
                 f"table {table}: line {clash.line_no} (key {clash.pk}) would be loaded twice — the bulk reader and the pre-pass disagree",
                 hint="please report this with the release name (nothing was written)",
             )
-        counters = _Counters(layout, typed=False)
         if loaded:
             typed = _python_rows(con, layout, [o.fields for o in loaded])
             counters.add(typed)
             writer.write_table(pa.table([typed.column(n) for n in out_names], schema=schema))
-        for start in range(0, len(anomalous), BATCH_ROWS):  # value quirks of rows the bulk wrote
-            counters.add(_python_rows(con, layout, [r.split("\t") for r in anomalous[start : start + BATCH_ROWS]]))
+        if anomalous:  # value quirks of the rows the bulk wrote
+            counters.add(_python_rows(con, layout, [r.split("\t") for r in anomalous]))
     finally:
         writer.close()
     data_path.unlink(missing_ok=True)
@@ -291,7 +332,7 @@ def scan_table(
             fh.write(b"line\treason\traw\n")
             for o in quarantined:
                 fh.write(f"{o.line_no if o.line_no is not None else ''}\t{o.reason}\t".encode() + o.raw + b"\n")
-    rep.elapsed_s = time.perf_counter() - t0
+    rep.elapsed_s = prepared.seconds + time.perf_counter() - t0
     progress.end_table(table)
     rep.check()
     return rep
