@@ -173,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         "synthetic": True,
         "seed": args.seed,
         "config": {"scales": args.scale_list, "runs": args.runs, "large_runs": args.large_runs,
-                   "pythonpath": os.environ.get("PYTHONPATH"), "sections": args.sections, "repeats": args.repeats},
+                   "pythonpath": os.environ.get("PYTHONPATH"),
+                   "source_commit": os.environ.get("BENCH_SOURCE_COMMIT") or None, "sections": args.sections, "repeats": args.repeats},
         "machine": machine.info(),
         "notes": [],
     }
