@@ -83,21 +83,43 @@ def run_child(label: str, cmd: list[str], *, env: dict[str, str] | None = None, 
     A child that exceeds ``timeout_s`` is killed and recorded with exit code -9.
     """
     full_env = {**os.environ, **(env or {})}
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile(suffix=".json", delete=False) as usage_file:
+        usage = Path(usage_file.name)
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=full_env, cwd=cwd or ROOT)
+        # A small launcher process starts the command and reports its rusage: a child forked
+        # straight from this (possibly large) process would count our own resident pages in its
+        # peak RSS until it execs (the kernel keeps the high-water mark across exec).
+        launcher = [sys.executable, "-S", "-c", _LAUNCHER, str(usage), *[str(c) for c in cmd]]
+        proc = subprocess.Popen(launcher, stdout=out, stderr=err, env=full_env, cwd=cwd or ROOT,
+                                start_new_session=True)
         status, ru = _wait(proc, timeout_s)
         wall = time.perf_counter() - t0
         proc.returncode = status
+        child = json.loads(usage.read_text() or "null") if usage.exists() else None
+        usage.unlink(missing_ok=True)
         out.seek(0)
         err.seek(0)
         stdout = out.read().decode("utf-8", "replace")
         stderr = err.read().decode("utf-8", "replace")
+    user_s, sys_s, maxrss = (child["utime"], child["stime"], child["maxrss"]) if child else (
+        ru.ru_utime, ru.ru_stime, ru.ru_maxrss)
     return RunRecord(
-        label=label, cmd=[str(c) for c in cmd], wall_s=wall, user_s=ru.ru_utime, sys_s=ru.ru_stime,
-        peak_rss_mb=maxrss_mb(ru.ru_maxrss), exit_code=status, result=parse_result(stdout),
+        label=label, cmd=[str(c) for c in cmd], wall_s=wall, user_s=user_s, sys_s=sys_s,
+        peak_rss_mb=maxrss_mb(maxrss), exit_code=status, result=parse_result(stdout),
         stderr_tail=stderr[-2000:] if status else "", meta=dict(meta or {}),
     )
+
+
+_LAUNCHER = """
+import json, os, subprocess, sys
+proc = subprocess.Popen(sys.argv[2:])
+_, status, ru = os.wait4(proc.pid, 0)
+code = os.waitstatus_to_exitcode(status)
+with open(sys.argv[1], "w") as fh:
+    json.dump({"utime": ru.ru_utime, "stime": ru.ru_stime, "maxrss": ru.ru_maxrss, "code": code}, fh)
+sys.exit(code if code >= 0 else 128 - code)
+"""
 
 
 def _wait(proc: subprocess.Popen, timeout_s: float | None) -> tuple[int, Any]:
@@ -108,7 +130,9 @@ def _wait(proc: subprocess.Popen, timeout_s: float | None) -> tuple[int, Any]:
         if pid == proc.pid:
             return os.waitstatus_to_exitcode(status), ru
         if deadline is not None and time.monotonic() > deadline:
-            proc.kill()
+            import signal
+
+            os.killpg(proc.pid, signal.SIGKILL)  # the launcher and the command it started
             _pid, status, ru = os.wait4(proc.pid, 0)
             return -9, ru
         time.sleep(0.05)
