@@ -25,6 +25,7 @@ from typing import Any
 
 from immfacts.claims.compute import Computed, Computer, Unavailable, pick_value
 from immfacts.claims.extract import Candidate, extract
+from immfacts.claims.render import fmt
 from immfacts.claims.report import CheckReport, ClaimResult
 from immfacts.claims.tolerance import tolerance
 from immfacts.claims.verdict import Value, Verdict, decide, explain
@@ -112,20 +113,6 @@ def check(text: str, as_of: Any = None, warehouse: Any = None, url: str | None =
 
 
 # ---------------------------------------------------------------------------------------
-def _fmt_value(v: float | None, unit: str) -> str:
-    if v is None:
-        return "—"
-    if unit in ("percent", "percent_change", "points"):
-        return f"{v * 100:.1f}%" if unit != "points" else f"{v * 100:+.1f} pts"
-    if unit == "ratio":
-        return f"×{v:.2f}"
-    if unit == "days":
-        return f"{v:,.0f} days"
-    if abs(v) >= 1_000_000:
-        return f"{v / 1_000_000:,.2f} million"
-    return f"{v:,.0f}"
-
-
 @functools.lru_cache(maxsize=256)
 def _dimensions(metric: str) -> tuple[str, ...] | None:
     try:
@@ -261,7 +248,7 @@ def _check_one(c: Candidate, computer: Computer, day: dt.date, idx: int) -> dict
         d["misattributed_to"] = {"metric": v.under.metric, "variant": v.under.variant,
                                  "label": v.under.label, "value": v.under.value}
     unit_fmt = c.claimed_unit if c.kind == "change" else unit
-    d["explanation"] = explain(v, claimed_txt, tol, default, lambda x: _fmt_value(x, unit_fmt))
+    d["explanation"] = explain(v, claimed_txt, tol, default, lambda x: fmt(x, unit_fmt))
     d["illustrative"] = bool(default.synthetic)
     if d["illustrative"]:
         d["explanation"] += " Illustrative only: computed from a SYNTHETIC sample release."
