@@ -109,7 +109,10 @@ def typing_sql(layout: Layout, source: str, typed: bool = False, with_raw: bool 
     l2 = []
     for c in text:
         i = c.pos
-        short = f"t{i} IN {_TOKENS_SQL}" if c.role == "code" else f"(length(t{i}) <= 6 AND upper(t{i}) IN {_TOKENS_SQL})"
+        if c.role == "code":  # (tokens are 2–6 characters; most codes are shorter or longer)
+            short = f"(length(t{i}) BETWEEN 2 AND 6 AND t{i} IN {_TOKENS_SQL})"
+        else:
+            short = f"(length(t{i}) BETWEEN 2 AND 6 AND upper(t{i}) IN {_TOKENS_SQL})"
         l2.append(f"t{i}, coalesce(t{i} = '' OR {short}, true) AS n{i}")
     src = f"SELECT {raw}{', ' if l2 else ''}{', '.join(l2)} FROM ({src})"
     dated = [c for c in text if c.role == "ts"]

@@ -119,6 +119,100 @@ class Prepared:
     seconds: float
 
 
+_REJECTS = "rj_scan"
+
+
+@dataclass
+class _Bulk:
+    """What streaming the bulk produced."""
+
+    streamed: int = 0
+    written: int = 0
+    markers: int = 0
+    keys: KeyCounter | None = None
+    viol: list[tuple[int | None, str]] | None = None
+    refused: list[bytes] | None = None
+
+
+def _stream(con, layout: Layout, reader, writer, schema, out_names, excluded: np.ndarray, counters: _Counters, tick) -> _Bulk:
+    """Write the bulk's well-formed rows; collect inconsistent rows, anomalous rows' lines and
+    the reader's rejected lines (see the module docstring)."""
+    bulk = _Bulk(keys=KeyCounter(), viol=[], refused=[])
+    anomalous: list[str] = []
+    for batch in reader:
+        bulk.streamed += batch.num_rows
+        marker = batch.column("__marker").to_numpy(zero_copy_only=False)
+        bulk.markers += int(marker.sum())
+        keep = ~marker
+        pk = None
+        if layout.pk_pos is not None:
+            pk = pc.fill_null(batch.column("__pk"), -1).to_numpy()
+            keep &= (pk >= 0) & ~_in_sorted(pk, excluded)
+        bad_rows = keep & batch.column("__viol").to_numpy(zero_copy_only=False)
+        good = keep & ~bad_rows
+        if bad_rows.any():
+            raws = batch.column("__raw").filter(pa.array(bad_rows)).to_pylist()
+            keys = pk[bad_rows].tolist() if pk is not None else [None] * len(raws)
+            bulk.viol.extend(zip(keys, raws, strict=True))
+        n_good = int(good.sum())
+        if n_good:
+            anom = good & batch.column("__anom").to_numpy(zero_copy_only=False)
+            if anom.any():
+                anomalous.extend(batch.column("__raw").filter(pa.array(anom)).to_pylist())
+                if len(anomalous) >= BATCH_ROWS:  # count value quirks as we go: memory stays flat
+                    counters.add(_python_rows(con, layout, [r.split("\t") for r in anomalous]))
+                    anomalous.clear()
+            rows = batch if n_good == batch.num_rows else batch.filter(pa.array(good))
+            if pk is not None:
+                bulk.keys.add(pk[good], n_good)
+            writer.write_batch(pa.record_batch([rows.column(n) for n in out_names], schema=schema))
+            bulk.written += n_good
+        tick(batch.num_rows)
+    reader.close()
+    if anomalous:  # value quirks of the rows the bulk wrote
+        counters.add(_python_rows(con, layout, [r.split("\t") for r in anomalous]))
+    # The rejects table's line numbers and byte offsets are estimates in a parallel scan; its
+    # csv_line is the line itself (after a stray leading LF): rejected lines are matched by content.
+    rejected = con.execute(f"SELECT DISTINCT line, csv_line FROM {_REJECTS}_errors").fetchall()
+    con.execute(f"DROP TABLE IF EXISTS {_REJECTS}_errors; DROP TABLE IF EXISTS {_REJECTS}_scans")
+    bulk.refused = [(text[1:] if text.startswith("\n") else text).encode("latin-1") for _, text in rejected]
+    return bulk
+
+
+def _python_path(table: str, layout: Layout, prepared: Prepared, bad: list[Outcome], bulk: _Bulk, contested: set[int], strict: bool) -> list[Outcome]:
+    """Classify rejected and inconsistent rows, fetch and resolve the lines of contested keys."""
+    refused = [o for o in (classify(None, raw, layout) for raw in bulk.refused) if o.pk is None or o.pk not in contested]
+    fixed = [classify(None, raw.encode("latin-1"), layout) for _, raw in bulk.viol]
+    for o, (key, _) in zip(fixed, bulk.viol, strict=True):
+        o.pk = key if o.pk is None else o.pk
+    located = [o for o in refused + fixed if o.pk is not None and (o.reason or strict)]
+    wanted = sorted(contested | {o.pk for o in located})
+    found = []
+    if wanted and layout.pk_pos is not None:
+        found = find_lines(prepared.data_path, layout.n, layout.pk_pos, np.array(wanted, dtype=np.int64), prepared.res.crlf)
+    single = {b.pk: b for b in found if b.pk not in contested}
+    for o in refused + fixed:  # line numbers and verbatim bytes, by key
+        if o.pk in single:
+            o.line_no, o.raw = single[o.pk].line_no, single[o.pk].raw
+    if strict and (refused or fixed):
+        raise _strict_fail(table, min(refused + fixed, key=lambda o: o.line_no or 0))
+    group_lines = [b for b in found if b.pk in contested]
+    if strict:
+        nums: dict[int, list[int]] = {}
+        for ln, key in [(b.line_no, b.pk) for b in group_lines] + [(o.line_no, o.pk) for o in bad if o.pk in contested]:
+            nums.setdefault(key, []).append(ln)
+        dups = [Outcome(sorted(v)[1], b"", pk=k, reason="duplicate key", detail=f"key {k} on lines {', '.join(map(str, sorted(v)[:5]))}") for k, v in nums.items() if len(v) > 1]
+        if dups:
+            raise _strict_fail(table, min(dups, key=lambda o: o.line_no or 0))
+    groups: dict[int, list[Outcome]] = {}
+    singles: list[Outcome] = []
+    for o in bad:
+        (groups.setdefault(o.pk, []) if o.pk in contested else singles).append(o)
+    for b in group_lines:
+        groups.setdefault(b.pk, []).append(classify(b.line_no, b.raw, layout))
+    return singles + refused + [o for g in groups.values() for o in resolve_duplicates(g)] + fixed
+
+
 def prepare_table(
     release: Release,
     table: str,
@@ -207,94 +301,24 @@ def scan_table(
     tables_dir = build / "tables"
     tables_dir.mkdir(parents=True, exist_ok=True)
     parquet = tables_dir / f"{table}.parquet"
-    anomalous: list[str] = []
     counters = _Counters(layout, typed=False)
-    rj = f"rj_{abs(hash(table)) % 10**8}"
-    sql = typing_sql(layout, read_csv_sql(str(data_path), layout, limits.max_line_bytes, rj, res.crlf), typed=True, per_column=False)
-    reader = con.sql(sql).to_arrow_reader(BATCH_ROWS)
+    reader = con.sql(
+        typing_sql(layout, read_csv_sql(str(data_path), layout, limits.max_line_bytes, _REJECTS, res.crlf), typed=True, per_column=False)
+    ).to_arrow_reader(BATCH_ROWS)
     schema = pa.schema([reader.schema.field(n) for n in out_names])
     writer = pq.ParquetWriter(parquet, schema, compression=COMPRESSION)
-    streamed = written = markers = 0
-    written_keys = KeyCounter()
-    viol: list[tuple[int | None, str]] = []
-    loaded: list[Outcome] = []
     try:
-        for batch in reader:
-            streamed += batch.num_rows
-            marker = batch.column("__marker").to_numpy(zero_copy_only=False)
-            markers += int(marker.sum())
-            keep = ~marker
-            if layout.pk_pos is not None:
-                pk = pc.fill_null(batch.column("__pk"), -1).to_numpy()
-                keep &= (pk >= 0) & ~_in_sorted(pk, excluded)
-            else:
-                pk = None
-            bad_rows = keep & batch.column("__viol").to_numpy(zero_copy_only=False)
-            good = keep & ~bad_rows
-            if bad_rows.any():
-                raws = batch.column("__raw").filter(pa.array(bad_rows)).to_pylist()
-                keys = pk[bad_rows].tolist() if pk is not None else [None] * len(raws)
-                viol.extend(zip(keys, raws, strict=True))
-            n_good = int(good.sum())
-            if n_good:
-                anom = good & batch.column("__anom").to_numpy(zero_copy_only=False)
-                if anom.any():
-                    anomalous.extend(batch.column("__raw").filter(pa.array(anom)).to_pylist())
-                    if len(anomalous) >= BATCH_ROWS:  # count value quirks as we go: memory stays flat
-                        counters.add(_python_rows(con, layout, [r.split("\t") for r in anomalous]))
-                        anomalous.clear()
-                rows = batch if n_good == batch.num_rows else batch.filter(pa.array(good))
-                if pk is not None:
-                    written_keys.add(pk[good], n_good)
-                writer.write_batch(pa.record_batch([rows.column(n) for n in out_names], schema=schema))
-                written += n_good
-            progress.load(table, batch.num_rows)
-        reader.close()
-        # The rejects table's line numbers and byte offsets are estimates in a parallel scan;
-        # its csv_line is the line itself (after a stray leading LF). Lines are matched by content.
-        rows = con.execute(f"SELECT DISTINCT line, csv_line FROM {rj}_errors").fetchall()
-        con.execute(f"DROP TABLE IF EXISTS {rj}_errors; DROP TABLE IF EXISTS {rj}_scans")
-        refused_raw = [(text[1:] if text.startswith("\n") else text).encode("latin-1") for _, text in rows]
-        if streamed + len(refused_raw) != res.lines or markers != len(blanked):
+        bulk = _stream(con, layout, reader, writer, schema, out_names, excluded, counters, lambda n: progress.load(table, n))
+        if bulk.streamed + len(bulk.refused) != res.lines or bulk.markers != len(blanked):
             raise IngestError(
-                f"table {table}: DuckDB's reader returned {streamed:,} rows ({markers:,} of the {len(blanked):,} "
-                f"blanked lines) and rejected {len(refused_raw):,} lines, of {res.lines:,}",
+                f"table {table}: DuckDB's reader returned {bulk.streamed:,} rows ({bulk.markers:,} of the {len(blanked):,} "
+                f"blanked lines) and rejected {len(bulk.refused):,} lines, of {res.lines:,}",
                 hint="the file has a layout immfacts does not handle yet; please report it (nothing was written)",
             )
-
         # 3. Python: lines the reader rejected, inconsistent rows, contested keys
-        refused = [o for o in (classify(None, raw, layout) for raw in refused_raw) if o.pk is None or o.pk not in contested]
-        fixed = [classify(None, raw.encode("latin-1"), layout) for _, raw in viol]
-        for o, (key, _) in zip(fixed, viol, strict=True):
-            o.pk = key if o.pk is None else o.pk
-        located = [o for o in refused + fixed if o.pk is not None and (o.reason or strict)]
-        wanted = sorted(contested | {o.pk for o in located})
-        found = find_lines(data_path, layout.n, layout.pk_pos, np.array(wanted, dtype=np.int64), res.crlf) if wanted and layout.pk_pos is not None else []
-        where = {b.pk: b.line_no for b in found if b.pk not in contested}
-        verbatim = {b.pk: b.raw for b in found if b.pk not in contested}
-        for o in refused + fixed:
-            o.line_no = where.get(o.pk, o.line_no)
-            o.raw = verbatim.get(o.pk, o.raw)
-        if strict and (refused or fixed):
-            raise _strict_fail(table, min(refused + fixed, key=lambda o: o.line_no or 0))
-        group_lines = [b for b in found if b.pk in contested]
-        if strict:
-            nums: dict[int, list[int]] = {}
-            for ln, key in [(b.line_no, b.pk) for b in group_lines] + [(o.line_no, o.pk) for o in bad if o.pk in contested]:
-                nums.setdefault(key, []).append(ln)
-            dups = [Outcome(sorted(v)[1], b"", pk=k, reason="duplicate key", detail=f"key {k} on lines {', '.join(map(str, sorted(v)[:5]))}") for k, v in nums.items() if len(v) > 1]
-            if dups:
-                raise _strict_fail(table, min(dups, key=lambda o: o.line_no or 0))
-        groups: dict[int, list[Outcome]] = {}
-        singles: list[Outcome] = []
-        for o in bad:
-            (groups.setdefault(o.pk, []) if o.pk in contested else singles).append(o)
-        singles += refused
-        for b in group_lines:
-            groups.setdefault(b.pk, []).append(classify(b.line_no, b.raw, layout))
-        outcomes = singles + [o for g in groups.values() for o in resolve_duplicates(g)] + fixed
+        outcomes = _python_path(table, layout, prepared, bad, bulk, contested, strict)
         loaded = [o for o in outcomes if o.loaded]
-        clash = next((o for o in loaded if o.pk is not None and written_keys.seen(o.pk)), None)
+        clash = next((o for o in loaded if o.pk is not None and bulk.keys.seen(o.pk)), None)
         if clash is not None:
             raise IngestError(
                 f"table {table}: line {clash.line_no} (key {clash.pk}) would be loaded twice — the bulk reader and the pre-pass disagree",
@@ -304,8 +328,6 @@ def scan_table(
             typed = _python_rows(con, layout, [o.fields for o in loaded])
             counters.add(typed)
             writer.write_table(pa.table([typed.column(n) for n in out_names], schema=schema))
-        if anomalous:  # value quirks of the rows the bulk wrote
-            counters.add(_python_rows(con, layout, [r.split("\t") for r in anomalous]))
     finally:
         writer.close()
     data_path.unlink(missing_ok=True)
@@ -314,8 +336,8 @@ def scan_table(
     counters.into(rep)
     for name, n in invalid_code_counts(con, str(parquet), layout).items():
         rep.add_value(name, "invalid_codes", n)
-    rep.fast_path_rows = written
-    rep.rows_loaded = written + len(loaded)
+    rep.fast_path_rows = bulk.written
+    rep.rows_loaded = bulk.written + len(loaded)
     for o in loaded:
         for kind in dict.fromkeys(o.repairs):
             rep.rows_repaired[kind] += 1
