@@ -6,7 +6,9 @@ the real 4.6 GB release unpacks to ~25 GB) and the per-member expansion ratio
 (``IMMFACTS_MAX_RATIO``, default 250; real tab-delimited tables compress 5–20×, a deflate bomb
 reaches ~1000×). While streaming, a member that yields more bytes than its header declared is
 refused too. DuckDB gets a memory limit (``IMMFACTS_DUCKDB_MEMORY``, default 1GB) and spills to
-the build folder beyond it, so peak memory does not grow with the release.
+the build folder beyond it, and its CSV reader fixed 16 MiB buffers (its default is 16× the
+longest line allowed: 128 MiB per buffer for 8 MiB lines), so peak memory does not grow with
+the release.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ class Limits:
     ratio_min_bytes: int = 1024 * 1024  # tiny members may compress extremely well; only check above this
     memory_limit: str = "1GB"
     threads: int = 2
-    max_line_bytes: int = 8 * 1024 * 1024
+    max_line_bytes: int = 1024 * 1024  # longer lines go to Python (real EOIR lines are < 4 KB)
     max_bad_lines: int = 2_000_000
 
     @classmethod

@@ -61,7 +61,7 @@ def read_csv_sql(path: str, layout: Layout, max_line: int, rejects: str, crlf: b
         f"read_csv({q(path)}, columns={{{cols}}}, delim='\\t', quote='', escape='', header=false, "
         f"auto_detect=false, null_padding=false, ignore_errors=true, strict_mode=true, "
         f"store_rejects=true, rejects_table='{rejects}_errors', rejects_scan='{rejects}_scans', "
-        f"encoding='latin-1', max_line_size={int(max_line)}, comment='')"
+        f"encoding='latin-1', max_line_size={int(max_line)}, buffer_size={max(16 << 20, 2 * int(max_line))}, comment='')"
     )
 
 
