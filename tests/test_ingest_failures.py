@@ -226,3 +226,20 @@ def test_url_errors_are_clear(tmp_path, server):
     with pytest.raises(InputError, match="scheme"):
         ingest("ftp://127.0.0.1/release.zip", warehouse=tmp_path / "wh")
 
+
+
+def test_missing_or_empty_release_lookups_fall_back_to_the_bundled_copy(tmp_path):
+    z = make_zip(tmp_path / "lk.zip", {
+        "070826-FOIA-TRAC-FILES/A_TblCase.csv": CASES,
+        "070826-FOIA-TRAC-FILES/Lookup/tblLookupCaseType.csv": b"",
+        "070826-FOIA-TRAC-FILES/Lookup/tblLookupCustodyStatus.csv": b"idnCustodyStatus\tstrCode\tstrSelecBoxVal\tstrDescription\r\n1\tD\tD\tDETAINED\r\n",
+    })
+    report = ingest(z, warehouse=tmp_path / "wh")
+    lk = report.lookups
+    assert lk["tblLookupCustodyStatus"] == {"source": "release", "rows": 1}
+    assert lk["tblLookupCaseType"]["source"] == "bundled" and "empty" in lk["tblLookupCaseType"]["note"]
+    assert lk["tblLookupCourtDecision"]["source"] == "bundled" and lk["tblLookupCourtDecision"]["rows"] > 20
+    # codes are checked against the release's own (one-row) custody lookup, where N is unknown
+    assert report.tables["A_TblCase"].values["CUSTODY"]["invalid_codes"] == report.tables["A_TblCase"].rows_loaded == 2
+    assert (Path(report.path) / "lookups" / "tblLookupCaseType.parquet").exists()
+    assert pq.read_table(Path(report.path) / "lookups" / "tblLookupCustodyStatus.parquet").column("idnCustodyStatus").type == "int64"
