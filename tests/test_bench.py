@@ -77,8 +77,16 @@ def test_loglog_slope_needs_two_distinct_scales():
     assert stats.loglog_slope([10], [1]) is None
 
 
-@pytest.mark.parametrize(("slope", "words"), [(0.02, "flat"), (0.5, "sub-linear"), (1.05, "~linear"),
-                                              (1.6, "super-linear"), (None, "unknown (fewer than two scales)")])
+@pytest.mark.parametrize(
+    ("slope", "words"),
+    [
+        (0.02, "flat"),
+        (0.5, "sub-linear"),
+        (1.05, "~linear"),
+        (1.6, "super-linear"),
+        (None, "unknown (fewer than two scales)"),
+    ],
+)
 def test_growth_is_described_from_the_slope(slope, words):
     assert stats.describe_growth(slope) == words
 
@@ -107,7 +115,14 @@ def test_met_and_unmeasured_targets():
 
 # --- measuring a child process ----------------------------------------------------------------
 def test_run_child_measures_the_peak_memory_of_that_child_alone():
-    big = run_child("big", [sys.executable, "-c", "b = bytearray(200 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096])"])
+    big = run_child(
+        "big",
+        [
+            sys.executable,
+            "-c",
+            "b = bytearray(200 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096])",
+        ],
+    )
     small = run_child("small", [sys.executable, "-c", "pass"])
     assert big.ok and small.ok
     assert big.peak_rss_mb >= 200
@@ -116,7 +131,14 @@ def test_run_child_measures_the_peak_memory_of_that_child_alone():
 
 
 def test_run_child_records_the_exit_code_and_the_json_result():
-    rec = run_child("x", [sys.executable, "-c", "import json,sys; print('noise'); print(json.dumps({'rows': 3})); sys.exit(4)"])
+    rec = run_child(
+        "x",
+        [
+            sys.executable,
+            "-c",
+            "import json,sys; print('noise'); print(json.dumps({'rows': 3})); sys.exit(4)",
+        ],
+    )
     assert rec.exit_code == 4 and not rec.ok
     assert rec.result == {"rows": 3}
 
@@ -142,22 +164,44 @@ def test_rotation_gives_every_pipeline_every_position():
 
 
 def _sample(scale: float, rows: int, mb: float) -> Sample:
-    return Sample(scale, 1, Path(f"s{scale}.zip"), int(mb * 1e6), int(mb * 1e6), rows, {"A_TblCase": rows})
+    return Sample(
+        scale, 1, Path(f"s{scale}.zip"), int(mb * 1e6), int(mb * 1e6), rows, {"A_TblCase": rows}
+    )
 
 
 def _run(label, rnd, wall, rss, scale=0.1, code=0, cpu=None):
-    return {"label": label, "round": rnd, "wall_s": wall, "peak_rss_mb": rss, "exit_code": code, "scale": scale,
-            "user_s": wall if cpu is None else cpu, "sys_s": 0.0, "stderr_tail": "boom" if code else "",
-            "mb_per_s": None, "rows_per_s": None, "result": None}
+    return {
+        "label": label,
+        "round": rnd,
+        "wall_s": wall,
+        "peak_rss_mb": rss,
+        "exit_code": code,
+        "scale": scale,
+        "user_s": wall if cpu is None else cpu,
+        "sys_s": 0.0,
+        "stderr_tail": "boom" if code else "",
+        "mb_per_s": None,
+        "rows_per_s": None,
+        "result": None,
+    }
 
 
 def test_summaries_pair_ratios_by_round_and_count_failures():
     s = _sample(0.1, 1000, 100.0)
-    runs = [ingest_bench.enrich(r, s) for r in [
-        _run("immfacts", 0, 12.0, 500), _run("floor", 0, 10.0, 300), _run("pandas", 0, 60.0, 900),
-        _run("immfacts", 1, 30.0, 520), _run("floor", 1, 20.0, 310), _run("pandas", 1, 90.0, 950),
-        _run("immfacts", 2, 14.0, 510), _run("floor", 2, 10.0, 305), _run("pandas", 2, 1.0, 10, code=1),
-    ]]
+    runs = [
+        ingest_bench.enrich(r, s)
+        for r in [
+            _run("immfacts", 0, 12.0, 500),
+            _run("floor", 0, 10.0, 300),
+            _run("pandas", 0, 60.0, 900),
+            _run("immfacts", 1, 30.0, 520),
+            _run("floor", 1, 20.0, 310),
+            _run("pandas", 1, 90.0, 950),
+            _run("immfacts", 2, 14.0, 510),
+            _run("floor", 2, 10.0, 305),
+            _run("pandas", 2, 1.0, 10, code=1),
+        ]
+    ]
     out = ingest_bench.summarise_scale(runs, s)
     ratios = out["ratios"]
     assert ratios["immfacts_over_floor"] == {"n": 3, "min": 1.2, "median": 1.4, "max": 1.5}
@@ -172,8 +216,10 @@ def test_scaling_fits_linear_time_and_flat_memory():
     by_scale = {}
     for scale, rows in ((0.001, 1_000), (0.01, 10_000), (0.1, 100_000)):
         s = _sample(scale, rows, rows / 100)
-        runs = [ingest_bench.enrich(_run(p, 0, rows / 1000 * f, 400 + scale * 100, scale), s)
-                for p, f in (("immfacts", 1.0), ("floor", 0.8), ("pandas", 5.0))]
+        runs = [
+            ingest_bench.enrich(_run(p, 0, rows / 1000 * f, 400 + scale * 100, scale), s)
+            for p, f in (("immfacts", 1.0), ("floor", 0.8), ("pandas", 5.0))
+        ]
         by_scale[f"{scale:g}"] = ingest_bench.summarise_scale(runs, s)
     sc = ingest_bench.scaling(by_scale)
     assert sc["time_slope"]["immfacts"] == pytest.approx(1.0)
@@ -191,20 +237,51 @@ def test_a_tiny_run_writes_the_result_files(tmp_path, monkeypatch):
     samples = [_sample(0.01, 1_000, 1.0), _sample(0.1, 10_000, 10.0)]
     ing = ingest_bench.run(samples, 1, tmp_path / "work", log=lambda m: None)
     assert len(ing["runs"]) == 2 * 3 and all(r["exit_code"] == 0 for r in ing["runs"])
-    assert not (tmp_path / "work" / "runs" / "immfacts-0.1-r0").exists()  # run folders are cleaned up
-    res = {"started_at": "2026-01-01T00:00:00+00:00", "mode": "default", "command": "make bench", "seed": 1,
-           "machine": {"cores": 2, "load_average_start": [0.1, 0.1, 0.1], "load_average_end": [0.2, 0.1, 0.1]},
-           "ingest": ing, "scaling": ingest_bench.scaling(ing["by_scale"]),
-           "metrics": {"worst_default_p95_ms": 620.0, "repeats": 3, "release": "r",
-                       "metrics": {"eoir.receipts": {"metric": "eoir.receipts", "mode": "default", "cold_ms": 900.0,
-                                                     "p50_ms": 300.0, "p95_ms": 620.0}}},
-           "claims": {"words": 1000, "claims_found": 7, "cold_s": 2.0, "warm_s": stats.summary([0.3, 0.4]),
-                      "s_per_1000_words_warm": stats.summary([0.3, 0.4]), "example_end_to_end": {"wall_s": 3.0}},
-           "notes": []}
+    assert not (
+        tmp_path / "work" / "runs" / "immfacts-0.1-r0"
+    ).exists()  # run folders are cleaned up
+    res = {
+        "started_at": "2026-01-01T00:00:00+00:00",
+        "mode": "default",
+        "command": "make bench",
+        "seed": 1,
+        "machine": {
+            "cores": 2,
+            "load_average_start": [0.1, 0.1, 0.1],
+            "load_average_end": [0.2, 0.1, 0.1],
+        },
+        "ingest": ing,
+        "scaling": ingest_bench.scaling(ing["by_scale"]),
+        "metrics": {
+            "worst_default_p95_ms": 620.0,
+            "repeats": 3,
+            "release": "r",
+            "metrics": {
+                "eoir.receipts": {
+                    "metric": "eoir.receipts",
+                    "mode": "default",
+                    "cold_ms": 900.0,
+                    "p50_ms": 300.0,
+                    "p95_ms": 620.0,
+                }
+            },
+        },
+        "claims": {
+            "words": 1000,
+            "claims_found": 7,
+            "cold_s": 2.0,
+            "warm_s": stats.summary([0.3, 0.4]),
+            "s_per_1000_words_warm": stats.summary([0.3, 0.4]),
+            "example_end_to_end": {"wall_s": 3.0},
+        },
+        "notes": [],
+    }
     paths = results.write_all(res, tmp_path / "results", "20260101T000000Z")
     doc = json.loads(paths["json"].read_text())
     by_id = {t["id"]: t for t in doc["targets"]}
-    assert by_id["metric_p95"]["met"] is False and by_id["metric_p95"]["miss"] == pytest.approx(0.24)
+    assert by_id["metric_p95"]["met"] is False and by_id["metric_p95"]["miss"] == pytest.approx(
+        0.24
+    )
     assert by_id["claims_per_1000_words"]["met"] is True
     assert by_id["ingest_vs_floor"]["value"] is not None
     assert len(doc["ingest"]["runs"]) == 6
@@ -215,7 +292,13 @@ def test_a_tiny_run_writes_the_result_files(tmp_path, monkeypatch):
 
 
 def test_notes_explain_a_loaded_machine():
-    res = {"machine": {"cores": 2, "load_average_start": [9.0, 8.0, 7.0], "load_average_end": [3.0, 3.0, 3.0]}}
+    res = {
+        "machine": {
+            "cores": 2,
+            "load_average_start": [9.0, 8.0, 7.0],
+            "load_average_end": [3.0, 3.0, 3.0],
+        }
+    }
     assert any("loaded" in n for n in results.notes(res))
     res["machine"]["load_average_start"] = [0.5, 0.5, 0.5]
     res["machine"]["load_average_end"] = [0.4, 0.5, 0.5]
@@ -230,8 +313,14 @@ def test_bench_scale_one_adds_the_full_size_scale():
 
 
 def test_scales_and_sections_can_be_narrowed():
-    args = bench_run.parse_args(["--only", "ingest,claims"], env={"BENCH_SCALES": "0.01, 0.001", "BENCH_RUNS": "1"})
-    assert args.scale_list == [0.001, 0.01] and args.runs == 1 and args.sections == ["ingest", "claims"]
+    args = bench_run.parse_args(
+        ["--only", "ingest,claims"], env={"BENCH_SCALES": "0.01, 0.001", "BENCH_RUNS": "1"}
+    )
+    assert (
+        args.scale_list == [0.001, 0.01]
+        and args.runs == 1
+        and args.sections == ["ingest", "claims"]
+    )
     with pytest.raises(SystemExit):
         bench_run.parse_args(["--only", "ingest,nonsense"], env={})
 
@@ -245,14 +334,19 @@ def test_the_claim_text_is_the_article_plus_filler_to_a_thousand_words():
 
 # --- baselines --------------------------------------------------------------------------------
 def _tiny_zip(path: Path) -> Path:
-    case = ("IDNCASE\tALIEN_STATE\tNAT\tE_28_DATE\n"
-            "1\t ca \tMX\t2019-01-02 00:00:00.000\n"
-            "2\tNULL\tgt\t1850-01-01 00:00:00.000\n"
-            "2\tTX\tGT\tgarbage\n"
-            "1\t ca \tMX\t2019-01-02 00:00:00.000\n")
+    case = (
+        "IDNCASE\tALIEN_STATE\tNAT\tE_28_DATE\n"
+        "1\t ca \tMX\t2019-01-02 00:00:00.000\n"
+        "2\tNULL\tgt\t1850-01-01 00:00:00.000\n"
+        "2\tTX\tGT\tgarbage\n"
+        "1\t ca \tMX\t2019-01-02 00:00:00.000\n"
+    )
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("070826-FOIA-TRAC-FILES/A_TblCase.csv", case.encode("latin-1"))
-        z.writestr("070826-FOIA-TRAC-FILES/Lookup/tblLookupState.csv", "strState\tstrDesc\nCA\tCalifornia\n")
+        z.writestr(
+            "070826-FOIA-TRAC-FILES/Lookup/tblLookupState.csv",
+            "strState\tstrDesc\nCA\tCalifornia\n",
+        )
     return path
 
 
@@ -267,7 +361,9 @@ def test_floor_loads_every_csv_member_untyped(tmp_path):
 def test_pandas_pipeline_cleans_like_an_analyst_would(tmp_path):
     out = pandas_pipeline.run(_tiny_zip(tmp_path / "r.zip"), tmp_path / "out")
     df = pd.read_parquet(tmp_path / "out" / "A_TblCase.parquet")
-    assert out["rows_by_table"]["A_TblCase"] == 2  # the exact repeat and the repeated key are dropped
+    assert (
+        out["rows_by_table"]["A_TblCase"] == 2
+    )  # the exact repeat and the repeated key are dropped
     assert df["IDNCASE"].tolist() == [1, 2]
     assert df["ALIEN_STATE"].tolist()[0] == "CA" and pd.isna(df["ALIEN_STATE"].tolist()[1])
     assert df["NAT"].tolist() == ["MX", "GT"]
@@ -275,8 +371,10 @@ def test_pandas_pipeline_cleans_like_an_analyst_would(tmp_path):
 
 
 def test_extrapolation_follows_the_fitted_growth_from_the_largest_point():
-    pts = [{"scale": 0.01, "rows": 1_000, "wall_s": 10.0, "peak_rss_mb": 500.0},
-           {"scale": 0.1, "rows": 10_000, "wall_s": 100.0, "peak_rss_mb": 520.0}]
+    pts = [
+        {"scale": 0.01, "rows": 1_000, "wall_s": 10.0, "peak_rss_mb": 500.0},
+        {"scale": 0.1, "rows": 10_000, "wall_s": 100.0, "peak_rss_mb": 520.0},
+    ]
     e = ingest_bench.extrapolate(pts, 1.0, 0.02)
     assert e["rows"] == pytest.approx(100_000)
     assert e["wall_s"] == pytest.approx(1000.0)
@@ -288,14 +386,24 @@ def test_rerender_merges_later_rounds_of_a_scale_into_one_result(tmp_path):
     s = _sample(0.1, 10_000, 10.0)
 
     def doc(rounds, stamp, command):
-        runs = [ingest_bench.enrich(_run(p, r, w * (r + 1), 500, 0.1), s)
-                for r in range(rounds) for p, w in (("immfacts", 2.0), ("floor", 1.0), ("pandas", 4.0))]
-        return {"started_at": stamp, "command": command, "machine": {}, "notes": [],
-                "ingest": {"runs": runs, "by_scale": {"0.1": ingest_bench.summarise_scale(runs, s)}}}
+        runs = [
+            ingest_bench.enrich(_run(p, r, w * (r + 1), 500, 0.1), s)
+            for r in range(rounds)
+            for p, w in (("immfacts", 2.0), ("floor", 1.0), ("pandas", 4.0))
+        ]
+        return {
+            "started_at": stamp,
+            "command": command,
+            "machine": {},
+            "notes": [],
+            "ingest": {"runs": runs, "by_scale": {"0.1": ingest_bench.summarise_scale(runs, s)}},
+        }
 
     main_json, extra_json = tmp_path / "20260101T000000Z.json", tmp_path / "extra.json"
     main_json.write_text(json.dumps(doc(1, "a", "make bench")))
-    extra_json.write_text(json.dumps(doc(2, "b", "bench/run.py --only ingest --scales 0.1 --runs 2")))
+    extra_json.write_text(
+        json.dumps(doc(2, "b", "bench/run.py --only ingest --scales 0.1 --runs 2"))
+    )
     bench_run.rerender(main_json, tmp_path, [extra_json])
     merged = json.loads(main_json.read_text())
     s01 = merged["ingest"]["by_scale"]["0.1"]
