@@ -345,35 +345,3 @@ def find_lines(path: str | os.PathLike[str], n_fields: int, pk_pos: int, wanted:
                 break
     return out
 
-
-def read_lines(path: str | os.PathLike[str], numbers: list[int], crlf: bool) -> list[bytes]:
-    """Lines of a data file by 1-based line number (sorted), terminators removed.
-
-    (DuckDB's rejects table gives reliable line numbers; its byte offsets drift by a byte or
-    two in CRLF files, so lines are found by counting.)"""
-    out: list[bytes] = []
-    if not numbers:
-        return out
-    want = iter(numbers)
-    nxt = next(want)
-    seen = 0
-    carry = b""
-    with open(path, "rb") as fh:
-        while nxt is not None:
-            data = fh.read(BLOCK)
-            if not data:
-                raise IngestError(f"line {nxt} is beyond the end of {path}", hint="please report this (nothing was written)")
-            block = carry + data
-            cut = block.rfind(b"\n")
-            block, carry = block[: cut + 1], block[cut + 1 :]
-            n = block.count(b"\n")
-            if nxt > seen + n:
-                seen += n
-                continue
-            lines = block.split(b"\n")
-            while nxt is not None and nxt <= seen + n:
-                line = lines[nxt - seen - 1]
-                out.append(line[:-1] if crlf and line.endswith(b"\r") else line)
-                nxt = next(want, None)
-            seen += n
-    return out
