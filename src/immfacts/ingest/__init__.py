@@ -8,8 +8,9 @@ How a table goes in (details in each module's docstring):
 
 * :mod:`~immfacts.ingest.source` — open the zip (deflate/Deflate64) or folder; refuse unsafe
   paths and zip bombs; data date, checksum, release id, ``Count.txt``, SYNTHETIC marker.
-* :mod:`~immfacts.ingest.prepass` — stream the member once; NumPy finds malformed lines and
-  duplicated keys; write a normalised data file for the bulk reader.
+* :mod:`~immfacts.ingest.prepass` — stream the member once; a compiled pass (Numba) finds
+  malformed lines, duplicated keys and values that need the full typing SELECT, and sorts the
+  well-formed lines into a *plain* and a *full* data file for the bulk reader.
 * :mod:`~immfacts.ingest.layout` / :mod:`~immfacts.ingest.sqlgen` — header-driven columns and
   the value rules (types, trimming, null tokens, dates, codes) in Python and in SQL.
 * :mod:`~immfacts.ingest.table` — DuckDB's native reader types the well-formed majority in

@@ -62,6 +62,9 @@ def _select(rel: Release, tables: list[str] | str | None) -> list[str]:
     return [n for n in rel.tables if n in out]
 
 
+MODEL_INPUTS = ("A_TblCase", "B_TblProceeding", "tbl_Court_Appln")
+
+
 def _connect(build: Path, limits: Limits) -> duckdb.DuckDBPyConnection:
     spill = build / "spill"
     spill.mkdir(parents=True, exist_ok=True)
@@ -103,7 +106,7 @@ def _relations(con: duckdb.DuckDBPyConnection, build: Path, reports: dict[str, T
             ).fetchone()[0]
 
 
-def _build_model(build: Path, report: IngestReport) -> dict[str, Any]:
+def _build_model(build: Path) -> dict[str, Any]:
     try:
         from immfacts.model import build_model
     except ImportError as e:
@@ -217,6 +220,10 @@ def ingest(
             con = _connect(build, limits)
             stop = threading.Event()
             ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="immfacts-prepass")
+            # the canonical model needs only MODEL_INPUTS: it is built while the other tables load
+            model_needs = set(MODEL_INPUTS) & set(selected)
+            model_job = None
+            model_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="immfacts-model")
             try:
                 reports: dict[str, TableReport] = {}
 
@@ -232,10 +239,14 @@ def ingest(
                         rel, name, build, con=con, lookups=lookups, strict=strict, limits=limits,
                         progress=prog, count_txt=counts.get(name), prepared=prepared,
                     )
+                    if model_job is None and {"A_TblCase", "B_TblProceeding"} <= model_needs <= set(reports):
+                        model_job = model_pool.submit(_build_model, build)
                 _relations(con, build, reports)
+                model = model_job.result() if model_job is not None else None
             finally:
                 stop.set()
                 ahead.shutdown(wait=True, cancel_futures=True)
+                model_pool.shutdown(wait=True, cancel_futures=True)
                 con.close()
             src = os.fspath(source)
             if "://" not in src:
@@ -258,7 +269,7 @@ def ingest(
                     report.warnings.append(f"{name}: {t.rows_loaded:,} rows loaded, Count.txt says {t.count_txt:,}")
         shutil.rmtree(build / "work", ignore_errors=True)
         shutil.rmtree(build / "spill", ignore_errors=True)
-        report.model = _build_model(build, report)
+        report.model = model if model is not None else _build_model(build)
         shutil.rmtree(build / ".model-building", ignore_errors=True)
         meta = {
             **release,

@@ -1,25 +1,32 @@
-"""The byte-level pre-pass: stream a table member to a normalised data file, finding the few
-lines that need Python and the duplicated keys, at NumPy speed.
+"""The byte-level pre-pass: stream a table member once, sort its lines into two data files for
+DuckDB's bulk reader and a few for Python, and find the duplicated keys — at compiled speed.
 
 The member is read in blocks (8 MiB) straight from the zip stream. Each block of complete lines
-is inspected with vectorised NumPy: line ends (LF; the file's terminator — CRLF or LF — is
-taken from its header line), control characters (NUL, a lone CR, other C0 controls except TAB)
-and the primary key (plain digits followed by a TAB, parsed to an integer). A line is **bad**
-when it holds a control character, ends differently from the header, its key is not plain
-digits, or it is absurdly long. Bad lines are captured (line number + raw bytes) and replaced
-in the data file by a marker line (:func:`marker_line`: empty fields and a key of -1), so
-DuckDB's native reader — which reads
-the data file in bulk, strictly, with typed keys and dates — never meets a byte it could
-misread, and line numbering stays aligned. Lines with the wrong number of fields are blanked too
-(counted at C speed on a copy of the block that keeps only TABs and LFs): DuckDB's strict
-reader would reject most of them, but it silently drops surplus fields when they are empty.
+goes through one compiled pass (:func:`_analyse`, Numba): line ends (LF; the file's terminator —
+CRLF or LF — is taken from its header line), the field count, control characters (NUL, a lone
+CR, other C0 controls except TAB), the primary key (plain digits followed by a TAB, parsed to
+an integer) and a *value screen* of every field. Each line then goes to one of three places:
 
-Every key seen (bad lines included) goes into a :class:`KeyCounter` (a byte per key value, a
-dict for outliers), which yields the *contested* keys — those on more than one line. Lines of
-contested keys are fetched afterwards by :func:`find_lines` (another vectorised pass over the
-data file) and resolved in Python (first loaded, later ones quarantined as duplicates).
+* **bad** — a control character, a field count unlike the header's (DuckDB's strict reader
+  would reject most such lines, but it silently drops surplus fields when they are empty), a
+  terminator unlike the header's, an absurd length, a key that is not plain digits: captured
+  (line number + raw bytes) for Python, written to neither data file;
+* ``<table>.full`` — well-formed, but a value needs the full typing SELECT
+  (:func:`~immfacts.ingest.sqlgen.typing_sql`): a space at either end of a field or two in a
+  row, a null-like token, a date-shaped value outside a date column (shift evidence), a
+  non-digit in an integer field, a year outside 1900–2999 in a date column;
+* ``<table>.plain`` — everything else, the vast majority: the lean SELECT
+  (:func:`~immfacts.ingest.sqlgen.lean_sql`) types it with the values the full one would give,
+  at a fraction of the cost.
 
-Line numbers are physical line numbers of the original file, the header being line 1.
+Every key seen (bad lines included) goes into a :class:`KeyCounter` (a bit per key value, arrays
+for outliers), which yields the *contested* keys — those on more than one line. Lines of
+contested keys are fetched afterwards by :func:`find_lines` (another compiled pass over the data
+files) and resolved in Python (first loaded, later ones quarantined as duplicates).
+
+Line numbers are physical line numbers of the original file, the header being line 1: the
+result keeps the numbers of the lines outside the plain file, from which those of the plain
+file's lines follow (:meth:`PrepassResult.plain_line_numbers`).
 """
 
 from __future__ import annotations
@@ -31,27 +38,13 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import numpy as np
+from numba import njit
 
 from immfacts.errors import IngestError
+from immfacts.ingest.layout import NULL_TOKENS_UPPER
 
 BLOCK = 8 << 20
-MARKER = b"\x01"
 DENSE_MAX = 1 << 31
-_CTRL = np.zeros(256, dtype=bool)
-_CTRL[[*range(0, 9), 11, 12, *range(14, 32), 127]] = True  # CR is checked apart: it may end a line
-_CTRL_DELETE = bytes([*range(0, 9), 11, 12, *range(14, 32), 127])
-_ALL_BUT_TAB_LF = bytes(b for b in range(256) if b not in (9, 10))
-
-
-def marker_line(n_fields: int, pk_pos: int | None) -> bytes:
-    """The line that stands in for a blanked one: the right number of fields, and a key of -1
-    (or ``\\x01`` in the first field of a table without a key) that no real line can have."""
-    fields = [b""] * n_fields
-    if pk_pos is None:
-        fields[0] = MARKER
-    else:
-        fields[pk_pos] = b"-1"
-    return b"\t".join(fields)
 
 
 class KeyCounter:
@@ -144,6 +137,20 @@ class PrepassResult:
     dup_raw_lines: list[BadLine] = field(default_factory=list)  # tables without a key: exact repeats
     keys: KeyCounter | None = None
     crlf: bool = True
+    plain_path: str = ""  # the lines the lean SELECT can type (see :func:`_screen`)
+    full_path: str = ""  # the other well-formed lines, for the full SELECT
+    plain_lines: int = 0
+    full_numbers: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # their line numbers, in order
+    other_numbers: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # every line not in the plain file
+
+    def plain_line_numbers(self, index: np.ndarray) -> np.ndarray:
+        """Physical line numbers of lines of the plain file, by their 0-based index in it."""
+        gaps = (self.other_numbers - 2) - np.arange(self.other_numbers.size)
+        return index + 2 + np.searchsorted(gaps, index, side="right")
+
+    def full_line_numbers(self, index: np.ndarray) -> np.ndarray:
+        """Physical line numbers of lines of the full file, by their 0-based index in it."""
+        return self.full_numbers[index]
 
 
 @dataclass
@@ -152,63 +159,172 @@ class _Block:
     ends: np.ndarray  # exclusive end of the line's content (terminator excluded)
     pk: np.ndarray  # -1 where the key is not plain digits
     bad: np.ndarray
+    full: np.ndarray  # well-formed, but a value needs the full SELECT (see :func:`_scan`)
 
 
-def _analyse(block: bytes, n_fields: int, pk_pos: int | None, max_line: int, crlf: bool, structural: bool = True) -> _Block:
-    arr = np.frombuffer(block, dtype=np.uint8)
-    lf = np.flatnonzero(arr == 10)
-    n = lf.size
+_TOKENS = tuple(t.encode("latin-1") for t in NULL_TOKENS_UPPER)
+_TOKEN_MAX = max(len(t) for t in _TOKENS)
+_TOKEN_BYTES = np.zeros((len(_TOKENS), _TOKEN_MAX), dtype=np.uint8)
+_TOKEN_LENGTHS = np.array([len(t) for t in _TOKENS], dtype=np.int64)
+_TOKEN_FIRST = np.zeros(256, dtype=np.bool_)  # bytes a token can start with, either case
+for _i, _t in enumerate(_TOKENS):
+    _TOKEN_BYTES[_i, : len(_t)] = np.frombuffer(_t, dtype=np.uint8)
+    _TOKEN_FIRST[[_t[0], bytes([_t[0]]).lower()[0]]] = True
+
+# column roles for the value screen (see :class:`Screen`)
+ROLE_NATIVE, ROLE_PLAIN, ROLE_INT, ROLE_DATE = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class Screen:
+    """Which fields the value screen inspects, by position in the file.
+
+    ``plain``: fields the bulk SELECT would trim, null-check and squish (text, codes, integers
+    kept as text, extra columns); ``ints``: integer fields kept as text; ``dates``: fields the
+    reader types as TIMESTAMP itself.
+    """
+
+    plain: tuple[int, ...]
+    ints: tuple[int, ...]
+    dates: tuple[int, ...]
+
+    def roles(self, n_fields: int) -> np.ndarray:
+        r = np.full(n_fields, ROLE_NATIVE, dtype=np.int8)
+        r[list(self.plain)] = ROLE_PLAIN
+        r[list(self.ints)] = ROLE_INT
+        r[list(self.dates)] = ROLE_DATE
+        return r
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _field_needs_full(arr, fs, fe, role, tokens, token_lengths, token_first):  # pragma: no cover - compiled
+    """True when the value in ``arr[fs:fe]`` is one the lean SELECT would type differently."""
+    length = fe - fs
+    if role == ROLE_DATE:
+        if length == 0:
+            return False
+        b0 = arr[fs]
+        return not (b0 == 50 or (b0 == 49 and length > 1 and arr[fs + 1] == 57))
+    if length == 0:
+        return False
+    if arr[fs] == 32 or arr[fe - 1] == 32:  # to be trimmed
+        return True
+    if length <= tokens.shape[1] and token_first[arr[fs]]:  # a null-like token, compared upper-cased
+        for t in range(tokens.shape[0]):
+            if token_lengths[t] != length:
+                continue
+            same = True
+            for k in range(length):
+                c = arr[fs + k]
+                if 97 <= c <= 122:
+                    c -= 32
+                if c != tokens[t, k]:
+                    same = False
+                    break
+            if same:
+                return True
+    if length >= 10 and arr[fs + 4] == 45 and arr[fs + 7] == 45:  # date-shaped: shift evidence
+        return True
+    if role == ROLE_INT:
+        if length > 18:
+            return True
+        for k in range(fs, fe):
+            if arr[k] < 48 or arr[k] > 57:
+                return True
+    return False
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _digits(arr, fs, fe):  # pragma: no cover - compiled
+    """The integer in ``arr[fs:fe]`` when it is 1–18 plain digits, else -1."""
+    if fe - fs < 1 or fe - fs > 18:
+        return -1
+    value = 0
+    for k in range(fs, fe):
+        d = arr[k] - 48
+        if d < 0 or d > 9:
+            return -1
+        value = value * 10 + d
+    return value
+
+
+@njit(cache=True, nogil=True)
+def _scan(arr, n_fields, pk_pos, max_line, crlf, structural, roles, tokens, token_lengths, token_first):  # pragma: no cover - compiled
+    """One pass over a block of complete lines (see :func:`_analyse`)."""
+    n = 0
+    for i in range(arr.size):
+        if arr[i] == 10:
+            n += 1
     starts = np.empty(n, dtype=np.int64)
-    if n:
-        starts[0] = 0
-        starts[1:] = lf[:-1] + 1
-    has_cr = (lf > starts) & (arr[np.maximum(lf - 1, 0)] == 13)
-    ends = lf - has_cr
-    bad = np.zeros(n, dtype=bool)
-    if structural and n:
-        # fields per line: keep only TABs and LFs (C speed), then count TABs between LFs
-        skeleton = np.frombuffer(block.translate(None, _ALL_BUT_TAB_LF), dtype=np.uint8)
-        tabs_per_line = np.diff(np.flatnonzero(skeleton == 10), prepend=-1) - 1
-        bad |= tabs_per_line != n_fields - 1  # DuckDB would drop surplus *empty* fields silently
-        bad |= has_cr != crlf  # a terminator unlike the header's
-        bad |= (ends - starts) > max_line
-        if len(block.translate(None, _CTRL_DELETE)) != len(block):
-            pos = np.flatnonzero(_CTRL[arr])
-            bad[np.searchsorted(lf, pos)] = True
-        if block.count(b"\r") != int(has_cr.sum()):  # a lone CR somewhere
-            cr = np.flatnonzero(arr == 13)
-            lone = cr[(cr + 1 >= arr.size) | (arr[np.minimum(cr + 1, arr.size - 1)] != 10)]
-            bad[np.searchsorted(lf, lone)] = True
+    ends = np.empty(n, dtype=np.int64)
     pk = np.full(n, -1, dtype=np.int64)
-    if pk_pos is not None and n:
-        if pk_pos == 0:
-            fs = starts
-        else:  # the key is not the first field: find it through the tabs (rare layouts)
-            tabs = np.flatnonzero(arr == 9)
-            k = np.searchsorted(tabs, starts) + pk_pos - 1
-            inside = k < tabs.size
-            fs = ends.copy()
-            fs[inside] = tabs[k[inside]] + 1
-            fs = np.minimum(fs, ends)
-        vals = np.zeros(n, dtype=np.int64)
-        length = np.zeros(n, dtype=np.int64)
-        active = fs < ends
-        top = arr.size - 1
-        for j in range(19):
-            if not active.any():
+    bad = np.zeros(n, dtype=np.bool_)
+    full = np.zeros(n, dtype=np.bool_)
+    pos = 0
+    for i in range(n):
+        start = pos
+        field = 0
+        fs = pos
+        ctrl = False
+        hit = False
+        prev = 0
+        q = pos
+        while True:
+            c = arr[q]
+            if c == 10:
                 break
-            b = arr[np.minimum(fs + j, top)].astype(np.int64) - 48
-            isdig = active & (fs + j < ends) & (b >= 0) & (b <= 9)
-            vals = np.where(isdig, vals * 10 + b, vals)
-            length += isdig
-            active = isdig
-        after = fs + length
-        term = arr[np.minimum(after, top)]
-        ok = (length >= 1) & (length <= 18) & ((after == ends) if n_fields == 1 else ((after < ends) & (term == 9)))
-        pk[ok] = vals[ok]
+            if c == 9:
+                if field == pk_pos:
+                    pk[i] = _digits(arr, fs, q)
+                elif structural and field < n_fields and not hit and roles[field] != ROLE_NATIVE:
+                    hit = _field_needs_full(arr, fs, q, roles[field], tokens, token_lengths, token_first)
+                field += 1
+                fs = q + 1
+            elif structural:
+                if c < 32 or c == 127:
+                    if not (c == 13 and arr[q + 1] == 10):
+                        ctrl = True  # a control character (a CR that does not end the line included)
+                elif c == 32 and prev == 32:
+                    hit = True  # two spaces in a row: squished by the full SELECT
+            prev = c
+            q += 1
+        has_cr = q > start and arr[q - 1] == 13
+        end = q - 1 if has_cr else q
+        if field == pk_pos and n_fields == 1:  # (a key must be followed by a TAB otherwise)
+            pk[i] = _digits(arr, fs, end)
+        elif structural and field < n_fields and not hit and roles[field] != ROLE_NATIVE:
+            hit = _field_needs_full(arr, fs, end, roles[field], tokens, token_lengths, token_first)
+        field += 1
         if structural:
-            bad |= ~ok
-    return _Block(starts, ends, pk, bad)
+            bad[i] = ctrl or field != n_fields or has_cr != crlf or (end - start) > max_line or (pk_pos >= 0 and pk[i] < 0)
+            full[i] = hit and not bad[i]
+        starts[i] = start
+        ends[i] = end
+        pos = q + 1
+    return starts, ends, pk, bad, full
+
+
+_NO_ROLES = np.zeros(0, dtype=np.int8)
+
+
+def _analyse(block: bytes, n_fields: int, pk_pos: int | None, max_line: int, crlf: bool, structural: bool = True, screen: Screen | None = None) -> _Block:
+    """Split a block of complete lines (it ends with LF) and judge each line in one compiled
+    pass: where it starts and ends (its terminator, CRLF or LF, excluded), its key when the key
+    field is plain digits (1–18 of them), whether it is *bad* — a control character (NUL, a CR
+    that does not end the line, other C0 controls but TAB), a field count unlike the header's
+    (DuckDB would drop surplus *empty* fields silently), a terminator unlike the header's, an
+    absurd length, a key that is not plain digits — and, with a ``screen``, whether a value
+    needs the full SELECT: a space at either end of a field or two in a row, a null-like token,
+    a date-shaped value outside a date column, a non-digit in an integer field, a year outside
+    1900–2999 in a date column. The other lines are *plain*: the lean SELECT
+    (:func:`~immfacts.ingest.sqlgen.lean_sql`) gives them exactly the values the full one would."""
+    arr = np.frombuffer(block, dtype=np.uint8)
+    roles = screen.roles(n_fields) if screen is not None else np.full(n_fields, ROLE_NATIVE, dtype=np.int8)
+    starts, ends, pk, bad, full = _scan(
+        arr, n_fields, -1 if pk_pos is None else pk_pos, max_line, crlf, structural, roles if structural else _NO_ROLES,
+        _TOKEN_BYTES, _TOKEN_LENGTHS, _TOKEN_FIRST,
+    )
+    return _Block(starts, ends, pk, bad, full)
 
 
 class Prepass:
@@ -241,14 +357,17 @@ class Prepass:
         self.crlf = head.endswith(b"\r")
         return head[:-1] if self.crlf else head
 
-    def run(self, out_path: str | os.PathLike[str], n_fields: int, pk_pos: int | None, max_line: int, max_bad: int) -> PrepassResult:
-        """Write the data file and return what was found (see the module docstring)."""
-        res = PrepassResult(header=b"", crlf=self.crlf)
-        marker = marker_line(n_fields, pk_pos) + (b"\r\n" if self.crlf else b"\n")
+    def run(self, out_path: str | os.PathLike[str], n_fields: int, pk_pos: int | None, max_line: int, max_bad: int, screen: Screen | None = None) -> PrepassResult:
+        """Write the data files and return what was found (see the module docstring): the plain
+        lines to ``<out_path>.plain``, the other well-formed ones to ``<out_path>.full``."""
+        res = PrepassResult(header=b"", crlf=self.crlf, plain_path=f"{os.fspath(out_path)}.plain", full_path=f"{os.fspath(out_path)}.full")
         keys = KeyCounter()
         seen_lines: set[bytes] | None = set() if pk_pos is None else None
+        full_numbers: list[np.ndarray] = []
+        other_numbers: list[np.ndarray] = []
         line0 = 2  # physical number of the first data line
-        with open(out_path, "wb") as out:
+        with open(res.plain_path, "wb", buffering=1 << 20) as plain, open(res.full_path, "wb", buffering=1 << 20) as full:
+            outs = (plain, full)
             while True:
                 data = b"" if self.eof else self._read()
                 buf = self.carry + data
@@ -265,24 +384,23 @@ class Prepass:
                         self.carry = buf
                         continue
                     block, self.carry = buf[: cut + 1], buf[cut + 1 :]
-                info = _analyse(block, n_fields, pk_pos, max_line, self.crlf)
+                info = _analyse(block, n_fields, pk_pos, max_line, self.crlf, screen=screen)
                 n = info.ends.size
                 bad_idx = np.flatnonzero(info.bad)
                 valid = info.pk >= 0
                 keys.add(info.pk[valid], n)
-                drop: list[int] = list(bad_idx.tolist())
+                kind = np.zeros(n, dtype=np.int8)  # 0 plain, 1 full, 2 left out (Python takes it)
+                kind[bad_idx] = 2
                 if seen_lines is not None:
                     # No key: exact repeats of a line are the only duplicates.
-                    good = np.flatnonzero(~info.bad)
-                    for i in good.tolist():
+                    for i in np.flatnonzero(~info.bad).tolist():
                         raw = block[info.starts[i] : info.ends[i]]
                         h = hashlib.blake2b(raw, digest_size=16).digest()
                         if h in seen_lines:
                             res.dup_raw_lines.append(BadLine(line0 + i, raw, None))
-                            drop.append(i)
+                            kind[i] = 2
                         else:
                             seen_lines.add(h)
-                    drop.sort()
                 for i in bad_idx.tolist():
                     pk = int(info.pk[i])
                     res.bad.append(BadLine(line0 + i, block[info.starts[i] : info.ends[i]], pk if pk >= 0 else None))
@@ -291,33 +409,46 @@ class Prepass:
                         f"more than {max_bad:,} malformed lines (e.g. line {res.bad[0].line_no}); this does not look like the table the header says",
                         hint="check that the file is an EOIR table (tab-delimited, header row); raise IMMFACTS limits only if you are sure",
                     )
-                if drop:
-                    pieces, prev = [], 0
-                    for i in drop:
-                        pieces.append(block[prev : info.starts[i]])
-                        pieces.append(marker)
-                        prev = int(block.index(b"\n", int(info.ends[i]))) + 1
-                    pieces.append(block[prev:])
-                    out.write(b"".join(pieces))
-                else:
-                    out.write(block)
+                kind[(kind == 0) & (info.full if screen is not None else True)] = 1
+                # write runs of lines of one kind as slices of the block
+                cuts = np.flatnonzero(np.diff(kind)) + 1
+                first = np.r_[0, cuts]
+                last = np.r_[cuts, n]
+                mv = memoryview(block)
+                line_start = info.starts
+                for a, b in zip(first.tolist(), last.tolist(), strict=True):
+                    k = kind[a]
+                    if k < 2:
+                        stop = len(block) if b == n else int(line_start[b])
+                        outs[k].write(mv[int(line_start[a]) : stop])
+                full_numbers.append(np.flatnonzero(kind == 1) + line0)
+                other_numbers.append(np.flatnonzero(kind != 0) + line0)
+                res.plain_lines += int(np.count_nonzero(kind == 0))
                 res.lines += n
-                res.good += n - len(drop)
+                res.good += int(np.count_nonzero(kind < 2))
                 line0 += n
                 if self.eof:
                     break
+        res.full_numbers = np.concatenate(full_numbers) if full_numbers else np.empty(0, dtype=np.int64)
+        res.other_numbers = np.concatenate(other_numbers) if other_numbers else np.empty(0, dtype=np.int64)
         res.bytes_in = self.bytes_in
         res.contested = keys.contested
         res.keys = keys
         return res
 
 
-def find_lines(path: str | os.PathLike[str], n_fields: int, pk_pos: int, wanted: np.ndarray, crlf: bool = True) -> list[BadLine]:
-    """Lines of a data file whose key is in ``wanted`` (sorted int64), with their numbers."""
+def find_lines(
+    path: str | os.PathLike[str], n_fields: int, pk_pos: int, wanted: np.ndarray, crlf: bool = True,
+    numbers: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> list[BadLine]:
+    """Lines of a data file whose key is in ``wanted`` (sorted int64), with their physical line
+    numbers: ``numbers`` maps 0-based indexes in the file to them (default: the file is the
+    table's data as it is, after its header)."""
     out: list[BadLine] = []
     if not wanted.size:
         return out
-    line0 = 2
+    numbers = numbers or (lambda index: index + 2)
+    line0 = 0
     carry = b""
     with open(path, "rb") as fh:
         while True:
@@ -338,8 +469,9 @@ def find_lines(path: str | os.PathLike[str], n_fields: int, pk_pos: int, wanted:
             info = _analyse(block, n_fields, pk_pos, 1 << 62, crlf, structural=False)
             pos = np.searchsorted(wanted, info.pk)
             hit = (info.pk >= 0) & (pos < wanted.size) & (wanted[np.minimum(pos, wanted.size - 1)] == info.pk)
-            for i in np.flatnonzero(hit).tolist():
-                out.append(BadLine(line0 + i, block[info.starts[i] : info.ends[i]], int(info.pk[i])))
+            idx = np.flatnonzero(hit)
+            for i, no in zip(idx.tolist(), numbers(idx + line0).tolist(), strict=True):
+                out.append(BadLine(int(no), block[info.starts[i] : info.ends[i]], int(info.pk[i])))
             line0 += info.ends.size
             if not data:
                 break

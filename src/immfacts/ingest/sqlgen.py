@@ -1,6 +1,7 @@
 """The value rules of :mod:`immfacts.ingest.layout` as DuckDB SQL, for the bulk of the rows.
 
-The bulk reader (:func:`read_csv_sql`) is DuckDB's native CSV reader in strict mode, with the
+The bulk reader (:func:`read_csv_sql`) is DuckDB's native CSV reader in strict mode, over the
+pre-pass's data files (:mod:`~immfacts.ingest.prepass`), with the
 keys typed BIGINT and the dates TIMESTAMP by the reader itself (its fastest path) and the other
 fields VARCHAR; a line it cannot take — wrong number of fields, a key or date that does not
 parse — is *rejected* into a rejects table with its line number and byte offset, and goes to
@@ -10,7 +11,6 @@ the Python side reads from the Arrow stream:
 
 * ``__pk`` — the primary key when its raw text is plain digits (the same test as the byte-level
   pre-pass, so both agree on which lines are well-formed), else NULL;
-* ``__marker`` — the line was blanked by the pre-pass (it is handled in Python instead);
 * ``__viol`` — the row is inconsistent (a type violation: shift evidence) and goes to repair;
 * ``__nt<i>``, ``__tr<i>``, ``__bd<i>`` — per value of column ``i``: a null token, a trimmed
   value, a bad date (summed with NumPy) — or, for the bulk, one ``__anom`` per row (any of them);
@@ -18,7 +18,9 @@ the Python side reads from the Arrow stream:
   dates the reader typed are re-rendered, so quarantined lines are re-read verbatim by key).
 
 The SELECT is layered (trim once, then null-likeness once, then everything else) so that it
-stays cheap to plan even for tables with 60+ columns. Invalid codes are counted afterwards on
+stays cheap to plan even for tables with 60+ columns. It runs only on the pre-pass's *full*
+file; the *plain* lines — no value to trim, null, squish or flag — go through
+:func:`lean_sql`, which returns the same values and control columns without computing them. Invalid codes are counted afterwards on
 the written Parquet, per distinct value (:func:`invalid_code_counts`), since they never decide
 where a row goes.
 """
@@ -126,13 +128,10 @@ def typing_sql(layout: Layout, source: str, typed: bool = False, with_raw: bool 
     pk = layout.pk_pos
     if pk is None:
         out.append("CAST(NULL AS BIGINT) AS __pk")
-        out.append("(c0 IS NOT DISTINCT FROM chr(1)) AS __marker")
     elif pk in native:
         out.append(f"c{pk} AS __pk")
-        out.append(f"coalesce(c{pk} = -1, false) AS __marker")
     else:
         out.append(f"(CASE WHEN regexp_full_match(c{pk}, '[0-9]{{1,18}}') THEN CAST(c{pk} AS BIGINT) END) AS __pk")
-        out.append(f"coalesce(c{pk} = '-1', false) AS __marker")
     viols = [v for c in cols if (v := _violation(c, c.pos in native))]
     out.append(f"coalesce({' OR '.join(viols) if viols else 'false'}, false) AS __viol")
     flags: list[tuple[str, str]] = []
@@ -155,6 +154,25 @@ def typing_sql(layout: Layout, source: str, typed: bool = False, with_raw: bool 
     joined = ", ".join(f"coalesce(CAST(c{c.pos} AS VARCHAR), '')" for c in cols)
     raw_expr = f"CASE WHEN __viol OR __anom THEN concat_ws(chr(9), {joined}) END" if with_raw else "CAST(NULL AS VARCHAR)"
     return f"SELECT * EXCLUDE ({raw}), {raw_expr} AS __raw FROM ({body})"
+
+
+def lean_sql(layout: Layout, source: str) -> str:
+    """The SELECT for *plain* lines (:func:`immfacts.ingest.prepass._screen`: no value to trim,
+    squish or null, no shift evidence, no date before 1900): keys and dates as the reader typed
+    them, codes upper-cased, the rest as read — the values :func:`typing_sql` would give, at a
+    fraction of its cost. Same control columns, constant (no plain line is flagged)."""
+    out: list[str] = []
+    for name, typ, col in layout.output_columns():
+        if col is None:
+            out.append(f"CAST(NULL AS {typ}) AS {ident(name)}")
+        elif col.role == "code":
+            out.append(f"upper(c{col.pos}) AS {ident(name)}")
+        else:
+            out.append(f"c{col.pos} AS {ident(name)}")
+    pk = layout.pk_pos
+    out.append("CAST(NULL AS BIGINT) AS __pk" if pk is None else f"c{pk} AS __pk")
+    out += ["false AS __viol", "false AS __anom", "CAST(NULL AS VARCHAR) AS __raw"]
+    return f"SELECT {', '.join(out)} FROM {source}"
 
 
 def counter_columns(layout: Layout, typed: bool) -> list[tuple[str, str, str]]:

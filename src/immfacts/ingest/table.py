@@ -2,15 +2,17 @@
 
 The steps, per table (:func:`scan_table`):
 
-1. **Pre-pass** (:mod:`~immfacts.ingest.prepass`): stream the member from the zip to a data
-   file, blanking the lines with control characters or a key that is not plain digits (they
-   are classified in Python at once, :func:`~immfacts.ingest.repair.classify`), and finding
-   keys used by more than one line.
-2. **Bulk load**: DuckDB's strict native CSV reader reads the data file in parallel (keys and
-   dates typed by the reader) and the generated SELECT (:mod:`~immfacts.ingest.sqlgen`)
-   normalises every value, flags inconsistent rows and marks value quirks. The Arrow stream
-   is written straight to ``tables/<Table>.parquet`` (PyArrow, snappy) — except rows whose key
-   is contested or belongs to a blanked line, and inconsistent rows, which go to Python. Lines
+1. **Pre-pass** (:mod:`~immfacts.ingest.prepass`): stream the member from the zip, keep the
+   lines with control characters, a wrong field count or a key that is not plain digits for
+   Python (classified at once, :func:`~immfacts.ingest.repair.classify`), sort the others into
+   a *plain* and a *full* data file, and find keys used by more than one line.
+2. **Bulk load**: DuckDB's strict native CSV reader reads each data file in parallel (keys and
+   dates typed by the reader); the *full* file's rows go through the generated SELECT
+   (:func:`~immfacts.ingest.sqlgen.typing_sql`), which normalises every value, flags
+   inconsistent rows and marks value quirks, the *plain* file's through the lean one
+   (:func:`~immfacts.ingest.sqlgen.lean_sql`: nothing to normalise or flag). The Arrow streams
+   are written straight to ``tables/<Table>.parquet`` (PyArrow, snappy) — except rows whose key
+   is contested or belongs to a line kept for Python, and inconsistent rows, which go to Python. Lines
    the reader rejects (a key or date that does not parse) come back from its rejects table by
    content (its line numbers are estimates in a parallel scan; they are looked up by key).
 3. **Python**: rejected and inconsistent lines are repaired or quarantined; the lines of
@@ -21,7 +23,7 @@ The steps, per table (:func:`scan_table`):
    and reason) to ``quarantine/<Table>.tsv``; invalid codes are counted per distinct value of
    the written file; ``rows_read == rows_loaded + rows_quarantined`` is checked, and so is the
    agreement of the bulk reader with the pre-pass (rows streamed + lines rejected == lines in
-   the data file) — a disagreement stops the ingest instead of losing a row.
+   each data file) — a disagreement stops the ingest instead of losing a row.
 
 ``strict=True`` raises :class:`~immfacts.errors.StrictModeError` at the first line that would
 need a repair or quarantine (the build folder is discarded, nothing changes).
@@ -45,12 +47,18 @@ from immfacts.errors import IngestError, InputError, StrictModeError
 from immfacts.ingest.layout import Layout, build_layout, parse_header
 from immfacts.ingest.limits import Limits
 from immfacts.ingest.lookups import Lookups
-from immfacts.ingest.prepass import KeyCounter, Prepass, PrepassResult, find_lines
+from immfacts.ingest.prepass import KeyCounter, Prepass, PrepassResult, Screen, find_lines
 from immfacts.ingest.progress import Progress
 from immfacts.ingest.repair import Outcome, classify, resolve_duplicates
 from immfacts.ingest.report import TableReport
 from immfacts.ingest.source import Member, Release
-from immfacts.ingest.sqlgen import counter_columns, invalid_code_counts, read_csv_sql, typing_sql
+from immfacts.ingest.sqlgen import (
+    counter_columns,
+    invalid_code_counts,
+    lean_sql,
+    read_csv_sql,
+    typing_sql,
+)
 from immfacts.schema import main_tables
 
 BATCH_ROWS = 1 << 18
@@ -99,11 +107,33 @@ def _python_rows(con: duckdb.DuckDBPyConnection, layout: Layout, rows: list[list
         cur.close()
 
 
+def _empty_schema(con: duckdb.DuckDBPyConnection, layout: Layout, out_names: list[str]) -> pa.Schema:
+    """The staged schema of a table none of whose lines reached the bulk."""
+    cols = {f"c{c.pos}": pa.array([], pa.string()) for c in layout.columns}
+    cur = con.cursor()
+    try:
+        cur.register("__no_rows", pa.table(cols))
+        got = cur.sql(typing_sql(layout, "__no_rows", typed=False, with_raw=False)).to_arrow_table().schema
+    finally:
+        cur.close()
+    return pa.schema([got.field(n) for n in out_names])
+
+
 def _in_sorted(values: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
     if not sorted_keys.size:
         return np.zeros(values.shape, dtype=bool)
     pos = np.searchsorted(sorted_keys, values)
     return (pos < sorted_keys.size) & (sorted_keys[np.minimum(pos, sorted_keys.size - 1)] == values)
+
+
+def screen_of(layout: Layout) -> Screen:
+    """What the pre-pass's value screen inspects for this layout (see :class:`Screen`)."""
+    native = ("pk", "key", "ts")
+    return Screen(
+        plain=tuple(c.pos for c in layout.columns if c.role not in native),
+        ints=tuple(c.pos for c in layout.columns if c.role == "int"),
+        dates=tuple(c.pos for c in layout.columns if c.role == "ts"),
+    )
 
 
 @dataclass
@@ -128,22 +158,20 @@ class _Bulk:
 
     streamed: int = 0
     written: int = 0
-    markers: int = 0
     keys: KeyCounter | None = None
     viol: list[tuple[int | None, str]] | None = None
     refused: list[bytes] | None = None
 
 
-def _stream(con, layout: Layout, reader, writer, schema, out_names, excluded: np.ndarray, counters: _Counters, tick) -> _Bulk:
+def _stream(con, layout: Layout, reader, writer, schema, out_names, excluded: np.ndarray, counters: _Counters, tick, bulk: _Bulk, rejects: str) -> int:
     """Write the bulk's well-formed rows; collect inconsistent rows, anomalous rows' lines and
-    the reader's rejected lines (see the module docstring)."""
-    bulk = _Bulk(keys=KeyCounter(), viol=[], refused=[])
+    the reader's rejected lines (see the module docstring) into ``bulk``. Returns the number of
+    rows the reader returned plus the lines it rejected."""
     anomalous: list[str] = []
+    streamed, refused = bulk.streamed, len(bulk.refused)
     for batch in reader:
         bulk.streamed += batch.num_rows
-        marker = batch.column("__marker").to_numpy(zero_copy_only=False)
-        bulk.markers += int(marker.sum())
-        keep = ~marker
+        keep = np.ones(batch.num_rows, dtype=bool)
         pk = None
         if layout.pk_pos is not None:
             pk = pc.fill_null(batch.column("__pk"), -1).to_numpy()
@@ -165,7 +193,8 @@ def _stream(con, layout: Layout, reader, writer, schema, out_names, excluded: np
             rows = batch if n_good == batch.num_rows else batch.filter(pa.array(good))
             if pk is not None:
                 bulk.keys.add(pk[good], n_good)
-            writer.write_batch(pa.record_batch([rows.column(n) for n in out_names], schema=schema))
+            cols = [rows.column(n) for n in out_names]
+            writer.write_batch(pa.record_batch([c if c.type == f.type else c.cast(f.type) for c, f in zip(cols, schema, strict=True)], schema=schema))
             bulk.written += n_good
         tick(batch.num_rows)
     reader.close()
@@ -173,10 +202,10 @@ def _stream(con, layout: Layout, reader, writer, schema, out_names, excluded: np
         counters.add(_python_rows(con, layout, [r.split("\t") for r in anomalous]))
     # The rejects table's line numbers and byte offsets are estimates in a parallel scan; its
     # csv_line is the line itself (after a stray leading LF): rejected lines are matched by content.
-    rejected = con.execute(f"SELECT DISTINCT line, csv_line FROM {_REJECTS}_errors").fetchall()
-    con.execute(f"DROP TABLE IF EXISTS {_REJECTS}_errors; DROP TABLE IF EXISTS {_REJECTS}_scans")
-    bulk.refused = [(text[1:] if text.startswith("\n") else text).encode("latin-1") for _, text in rejected]
-    return bulk
+    rejected = con.execute(f"SELECT DISTINCT line, csv_line FROM {rejects}_errors").fetchall()
+    con.execute(f"DROP TABLE IF EXISTS {rejects}_errors; DROP TABLE IF EXISTS {rejects}_scans")
+    bulk.refused += [(text[1:] if text.startswith("\n") else text).encode("latin-1") for _, text in rejected]
+    return bulk.streamed - streamed + len(bulk.refused) - refused
 
 
 def _python_path(table: str, layout: Layout, prepared: Prepared, bad: list[Outcome], bulk: _Bulk, contested: set[int], strict: bool) -> list[Outcome]:
@@ -189,7 +218,10 @@ def _python_path(table: str, layout: Layout, prepared: Prepared, bad: list[Outco
     wanted = sorted(contested | {o.pk for o in located})
     found = []
     if wanted and layout.pk_pos is not None:
-        found = find_lines(prepared.data_path, layout.n, layout.pk_pos, np.array(wanted, dtype=np.int64), prepared.res.crlf)
+        res, keys = prepared.res, np.array(wanted, dtype=np.int64)
+        for path, numbers in ((res.plain_path, res.plain_line_numbers), (res.full_path, res.full_line_numbers)):
+            found += find_lines(path, layout.n, layout.pk_pos, keys, res.crlf, numbers)
+        found.sort(key=lambda b: b.line_no)
     single = {b.pk: b for b in found if b.pk not in contested}
     for o in refused + fixed:  # line numbers and verbatim bytes, by key
         if o.pk in single:
@@ -231,7 +263,7 @@ def prepare_table(
     member = release.tables[table]
     work = build / "work"
     work.mkdir(parents=True, exist_ok=True)
-    data_path = work / f"{table}.data"
+    data_path = work / table
     progress.start_table(table, member.size)
 
     def on_bytes(n: int) -> None:
@@ -249,7 +281,7 @@ def prepare_table(
             )
         names = parse_header(header)
         layout = build_layout(main_tables()[table], names, release.source, lookups.codes)
-        res = pp.run(data_path, layout.n, layout.pk_pos, limits.max_line_bytes, limits.max_bad_lines)
+        res = pp.run(data_path, layout.n, layout.pk_pos, limits.max_line_bytes, limits.max_bad_lines, screen_of(layout))
     return Prepared(table, member, layout, res, names, data_path, time.perf_counter() - t0)
 
 
@@ -273,7 +305,7 @@ def scan_table(
     if prepared is None:
         prepared = prepare_table(release, table, build, lookups=lookups, limits=limits, progress=progress)
     t0 = time.perf_counter()
-    layout, res, names, data_path = prepared.layout, prepared.res, prepared.names, prepared.data_path
+    layout, res, names = prepared.layout, prepared.res, prepared.names
     rep = TableReport(table, member=prepared.member.name, count_txt=count_txt)
     rep.header, rep.rows_read, rep.bytes_read = names, res.lines, res.bytes_in
     rep.columns_missing = [c.name for c in layout.missing]
@@ -283,7 +315,6 @@ def scan_table(
     # 1. the blanked lines, and which keys Python must see
     bad = [classify(b.line_no, b.raw, layout) for b in res.bad]
     bad += [Outcome(b.line_no, b.raw).quarantine("duplicate_row", "repeats an earlier line") for b in res.dup_raw_lines]
-    blanked = {b.line_no for b in res.bad} | {b.line_no for b in res.dup_raw_lines}
     contested = set(res.contested)
     prepass_keys = {b.line_no: b.pk for b in res.bad}
     keyed = Counter(o.pk for o in bad if o.pk is not None)
@@ -302,19 +333,30 @@ def scan_table(
     tables_dir.mkdir(parents=True, exist_ok=True)
     parquet = tables_dir / f"{table}.parquet"
     counters = _Counters(layout, typed=False)
-    reader = con.sql(
-        typing_sql(layout, read_csv_sql(str(data_path), layout, limits.max_line_bytes, _REJECTS, res.crlf), typed=True, per_column=False)
-    ).to_arrow_reader(BATCH_ROWS)
-    schema = pa.schema([reader.schema.field(n) for n in out_names])
-    writer = pq.ParquetWriter(parquet, schema, compression=COMPRESSION)
+    bulk = _Bulk(keys=KeyCounter(), viol=[], refused=[])
+    writer = None
     try:
-        bulk = _stream(con, layout, reader, writer, schema, out_names, excluded, counters, lambda n: progress.load(table, n))
-        if bulk.streamed + len(bulk.refused) != res.lines or bulk.markers != len(blanked):
-            raise IngestError(
-                f"table {table}: DuckDB's reader returned {bulk.streamed:,} rows ({bulk.markers:,} of the {len(blanked):,} "
-                f"blanked lines) and rejected {len(bulk.refused):,} lines, of {res.lines:,}",
-                hint="the file has a layout immfacts does not handle yet; please report it (nothing was written)",
-            )
+        # plain lines through the lean SELECT, the other well-formed ones through the full one
+        for path, lines, sql in (
+            (res.plain_path, res.plain_lines, lean_sql),
+            (res.full_path, res.good - res.plain_lines, lambda lay, src: typing_sql(lay, src, typed=True, per_column=False)),
+        ):
+            if not lines:
+                continue
+            rejects = f"{_REJECTS}_{'plain' if sql is lean_sql else 'full'}"
+            reader = con.sql(sql(layout, read_csv_sql(str(path), layout, limits.max_line_bytes, rejects, res.crlf))).to_arrow_reader(BATCH_ROWS)
+            if writer is None:
+                schema = pa.schema([reader.schema.field(n) for n in out_names])
+                writer = pq.ParquetWriter(parquet, schema, compression=COMPRESSION)
+            seen = _stream(con, layout, reader, writer, schema, out_names, excluded, counters, lambda n: progress.load(table, n), bulk, rejects)
+            if seen != lines:
+                raise IngestError(
+                    f"table {table}: DuckDB's reader returned and rejected {seen:,} lines of the {lines:,} in {Path(path).name}",
+                    hint="the file has a layout immfacts does not handle yet; please report it (nothing was written)",
+                )
+        if writer is None:
+            schema = _empty_schema(con, layout, out_names)
+            writer = pq.ParquetWriter(parquet, schema, compression=COMPRESSION)
         # 3. Python: lines the reader rejected, inconsistent rows, contested keys
         outcomes = _python_path(table, layout, prepared, bad, bulk, contested, strict)
         loaded = [o for o in outcomes if o.loaded]
@@ -329,8 +371,10 @@ def scan_table(
             counters.add(typed)
             writer.write_table(pa.table([typed.column(n) for n in out_names], schema=schema))
     finally:
-        writer.close()
-    data_path.unlink(missing_ok=True)
+        if writer is not None:
+            writer.close()
+    for path in (res.plain_path, res.full_path):
+        Path(path).unlink(missing_ok=True)
 
     # 4. accounting
     counters.into(rep)
