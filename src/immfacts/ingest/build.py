@@ -3,7 +3,8 @@
 The whole release is built in a fresh folder ``<home>/tmp/build-…/`` — lookups, every table
 (:func:`~immfacts.ingest.table.scan_table`; the pre-pass of the next table runs in a thread
 while DuckDB loads the current one), orphan and case-type checks, the canonical model
-(:func:`immfacts.model.build_model`), ``report.json`` and ``release.json`` — and only when all
+(:func:`immfacts.model.build_model`, in another thread as soon as its input tables are staged —
+they are loaded first — while the other tables load), ``report.json`` and ``release.json`` — and only when all
 of that succeeded is the folder moved to ``<home>/releases/<release-id>/`` (an atomic exchange
 with the previous copy of the same release on Linux, two renames elsewhere). Any failure —
 bad input, ``--strict`` finding a row to repair, a full disk, Ctrl-C — removes the build
@@ -222,6 +223,8 @@ def ingest(
             ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="immfacts-prepass")
             # the canonical model needs only MODEL_INPUTS: it is built while the other tables load
             model_needs = set(MODEL_INPUTS) & set(selected)
+            # the model's inputs load first, so that it is built while the others load
+            order = [t for t in MODEL_INPUTS if t in model_needs] + [t for t in selected if t not in model_needs]
             model_job = None
             model_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="immfacts-model")
             try:
@@ -230,17 +233,18 @@ def ingest(
                 def prepare(name: str):
                     return ahead.submit(prepare_table, rel, name, build, lookups=lookups, limits=limits, progress=prog, stop=stop)
 
-                pending = prepare(selected[0]) if selected else None
-                for i, name in enumerate(selected):
+                pending = prepare(order[0]) if order else None
+                for i, name in enumerate(order):
                     prepared = pending.result()
                     # the next table's pre-pass (decompression, NumPy) overlaps this table's load
-                    pending = prepare(selected[i + 1]) if i + 1 < len(selected) else None
+                    pending = prepare(order[i + 1]) if i + 1 < len(order) else None
                     reports[name] = scan_table(
                         rel, name, build, con=con, lookups=lookups, strict=strict, limits=limits,
                         progress=prog, count_txt=counts.get(name), prepared=prepared,
                     )
                     if model_job is None and {"A_TblCase", "B_TblProceeding"} <= model_needs <= set(reports):
                         model_job = model_pool.submit(_build_model, build)
+                reports = {name: reports[name] for name in selected}  # the release's order
                 _relations(con, build, reports)
                 model = model_job.result() if model_job is not None else None
             finally:

@@ -142,6 +142,11 @@ class PrepassResult:
     plain_lines: int = 0
     full_numbers: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # their line numbers, in order
     other_numbers: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # every line not in the plain file
+    # per input block and data file: (byte offset, byte end, index of its first line, smallest
+    # key, largest key) of the lines it wrote there — :func:`find_lines` reads only the blocks
+    # whose key range holds a wanted key
+    plain_blocks: list[tuple[int, int, int, int, int]] = field(default_factory=list)
+    full_blocks: list[tuple[int, int, int, int, int]] = field(default_factory=list)
 
     def plain_line_numbers(self, index: np.ndarray) -> np.ndarray:
         """Physical line numbers of lines of the plain file, by their 0-based index in it."""
@@ -368,6 +373,9 @@ class Prepass:
         line0 = 2  # physical number of the first data line
         with open(res.plain_path, "wb", buffering=1 << 20) as plain, open(res.full_path, "wb", buffering=1 << 20) as full:
             outs = (plain, full)
+            offsets = [0, 0]
+            counts = [0, 0]
+            blocks = (res.plain_blocks, res.full_blocks)
             while True:
                 data = b"" if self.eof else self._read()
                 buf = self.carry + data
@@ -416,11 +424,20 @@ class Prepass:
                 last = np.r_[cuts, n]
                 mv = memoryview(block)
                 line_start = info.starts
+                before = list(offsets)
                 for a, b in zip(first.tolist(), last.tolist(), strict=True):
                     k = kind[a]
                     if k < 2:
                         stop = len(block) if b == n else int(line_start[b])
                         outs[k].write(mv[int(line_start[a]) : stop])
+                        offsets[k] += stop - int(line_start[a])
+                for k in (0, 1):
+                    keys_k = info.pk[(kind == k) & valid]
+                    n_k = int(np.count_nonzero(kind == k))
+                    if n_k:
+                        lo, hi = (int(keys_k.min()), int(keys_k.max())) if keys_k.size else (0, -1)
+                        blocks[k].append((before[k], offsets[k], counts[k], lo, hi))
+                        counts[k] += n_k
                 full_numbers.append(np.flatnonzero(kind == 1) + line0)
                 other_numbers.append(np.flatnonzero(kind != 0) + line0)
                 res.plain_lines += int(np.count_nonzero(kind == 0))
@@ -440,14 +457,26 @@ class Prepass:
 def find_lines(
     path: str | os.PathLike[str], n_fields: int, pk_pos: int, wanted: np.ndarray, crlf: bool = True,
     numbers: Callable[[np.ndarray], np.ndarray] | None = None,
+    blocks: list[tuple[int, int, int, int, int]] | None = None,
 ) -> list[BadLine]:
     """Lines of a data file whose key is in ``wanted`` (sorted int64), with their physical line
     numbers: ``numbers`` maps 0-based indexes in the file to them (default: the file is the
-    table's data as it is, after its header)."""
+    table's data as it is, after its header). With ``blocks`` (see :class:`PrepassResult`), only
+    the stretches of the file whose key range holds a wanted key are read."""
     out: list[BadLine] = []
     if not wanted.size:
         return out
     numbers = numbers or (lambda index: index + 2)
+    if blocks is not None:
+        with open(path, "rb") as fh:
+            for start, stop, first, lo, hi in blocks:
+                i = int(np.searchsorted(wanted, lo))
+                if i >= wanted.size or wanted[i] > hi:
+                    continue
+                fh.seek(start)
+                block = fh.read(stop - start)
+                out += _lines_with_keys(block, n_fields, pk_pos, wanted, crlf, numbers, first)
+        return out
     line0 = 0
     carry = b""
     with open(path, "rb") as fh:
@@ -466,14 +495,17 @@ def find_lines(
                     carry = buf
                     continue
                 block, carry = buf[: cut + 1], buf[cut + 1 :]
-            info = _analyse(block, n_fields, pk_pos, 1 << 62, crlf, structural=False)
-            pos = np.searchsorted(wanted, info.pk)
-            hit = (info.pk >= 0) & (pos < wanted.size) & (wanted[np.minimum(pos, wanted.size - 1)] == info.pk)
-            idx = np.flatnonzero(hit)
-            for i, no in zip(idx.tolist(), numbers(idx + line0).tolist(), strict=True):
-                out.append(BadLine(int(no), block[info.starts[i] : info.ends[i]], int(info.pk[i])))
-            line0 += info.ends.size
+            out += _lines_with_keys(block, n_fields, pk_pos, wanted, crlf, numbers, line0)
+            line0 += block.count(b"\n")
             if not data:
                 break
     return out
+
+
+def _lines_with_keys(block: bytes, n_fields: int, pk_pos: int, wanted: np.ndarray, crlf: bool, numbers, line0: int) -> list[BadLine]:
+    info = _analyse(block, n_fields, pk_pos, 1 << 62, crlf, structural=False)
+    pos = np.searchsorted(wanted, info.pk)
+    hit = (info.pk >= 0) & (pos < wanted.size) & (wanted[np.minimum(pos, wanted.size - 1)] == info.pk)
+    idx = np.flatnonzero(hit)
+    return [BadLine(int(no), block[info.starts[i] : info.ends[i]], int(info.pk[i])) for i, no in zip(idx.tolist(), numbers(idx + line0).tolist(), strict=True)]
 

@@ -219,8 +219,8 @@ def _python_path(table: str, layout: Layout, prepared: Prepared, bad: list[Outco
     found = []
     if wanted and layout.pk_pos is not None:
         res, keys = prepared.res, np.array(wanted, dtype=np.int64)
-        for path, numbers in ((res.plain_path, res.plain_line_numbers), (res.full_path, res.full_line_numbers)):
-            found += find_lines(path, layout.n, layout.pk_pos, keys, res.crlf, numbers)
+        for path, numbers, blocks in ((res.plain_path, res.plain_line_numbers, res.plain_blocks), (res.full_path, res.full_line_numbers, res.full_blocks)):
+            found += find_lines(path, layout.n, layout.pk_pos, keys, res.crlf, numbers, blocks)
         found.sort(key=lambda b: b.line_no)
     single = {b.pk: b for b in found if b.pk not in contested}
     for o in refused + fixed:  # line numbers and verbatim bytes, by key
