@@ -64,6 +64,9 @@ def _select(rel: Release, tables: list[str] | str | None) -> list[str]:
 
 
 MODEL_INPUTS = ("A_TblCase", "B_TblProceeding", "tbl_Court_Appln")
+# how many tables' pre-passes may run ahead of the table being loaded: with two, a large
+# table's pre-pass starts early enough that the load before it does not wait for it
+PREPASS_AHEAD = 2
 
 
 def _connect(build: Path, limits: Limits) -> duckdb.DuckDBPyConnection:
@@ -220,7 +223,7 @@ def ingest(
             counts = rel.count_txt() or {}
             con = _connect(build, limits)
             stop = threading.Event()
-            ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="immfacts-prepass")
+            ahead = ThreadPoolExecutor(max_workers=PREPASS_AHEAD, thread_name_prefix="immfacts-prepass")
             # the canonical model needs only MODEL_INPUTS: it is built while the other tables load
             model_needs = set(MODEL_INPUTS) & set(selected)
             # the model's inputs load first, so that it is built while the others load
@@ -233,11 +236,13 @@ def ingest(
                 def prepare(name: str):
                     return ahead.submit(prepare_table, rel, name, build, lookups=lookups, limits=limits, progress=prog, stop=stop)
 
-                pending = prepare(order[0]) if order else None
+                futures = {}
                 for i, name in enumerate(order):
-                    prepared = pending.result()
-                    # the next table's pre-pass (decompression, NumPy) overlaps this table's load
-                    pending = prepare(order[i + 1]) if i + 1 < len(order) else None
+                    # the pre-passes of the next tables (inflate, compiled scan) overlap this load
+                    for ahead_name in order[i : i + 1 + PREPASS_AHEAD]:
+                        if ahead_name not in futures and ahead_name not in reports:
+                            futures[ahead_name] = prepare(ahead_name)
+                    prepared = futures.pop(name).result()
                     reports[name] = scan_table(
                         rel, name, build, con=con, lookups=lookups, strict=strict, limits=limits,
                         progress=prog, count_txt=counts.get(name), prepared=prepared,
