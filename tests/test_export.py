@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -111,8 +112,20 @@ def test_stata_names_are_valid_unique_and_short(names):
     values = list(out.values())
     assert len({v.lower() for v in values}) == len(set(out))
     for v in values:
-        assert 1 <= len(v) <= 32 and (v[0].isalpha() or v[0] == "_")
-        assert all(ch.isascii() and (ch.isalnum() or ch == "_") for ch in v)
+        assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,31}", v), v
+
+
+def test_stata_names_known_answers():
+    long = "A" * 40
+    assert stata_names(["1abc", "é x", long, long + "b", "a-b", "A-B", "IDNCASE"]) == {
+        "1abc": "_1abc",  # no leading digit
+        "é x": "__x",  # ASCII only
+        long: "A" * 32,  # cut to 32
+        long + "b": "A" * 30 + "_2",  # a clash after the cut gets a suffix, still 32
+        "a-b": "a_b",
+        "A-B": "A_B_2",  # clashes are case-insensitive in Stata
+        "IDNCASE": "IDNCASE",
+    }
 
 
 def test_sqlite_opens_with_sqlite3_and_carries_provenance_and_datasette_metadata(home, tmp_path):
