@@ -34,7 +34,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -138,14 +138,13 @@ def screen_of(layout: Layout) -> Screen:
 
 @dataclass
 class Prepared:
-    """A table after its pre-pass: layout, what the pre-pass found, the data file."""
+    """A table after its pre-pass: layout and what the pre-pass found (its data files included)."""
 
     table: str
     member: Member
     layout: Layout
     res: PrepassResult
     names: list[str]
-    data_path: Path
     seconds: float
 
 
@@ -158,9 +157,9 @@ class _Bulk:
 
     streamed: int = 0
     written: int = 0
-    keys: KeyCounter | None = None
-    viol: list[tuple[int | None, str]] | None = None
-    refused: list[bytes] | None = None
+    keys: KeyCounter = field(default_factory=KeyCounter)
+    viol: list[tuple[int | None, str]] = field(default_factory=list)
+    refused: list[bytes] = field(default_factory=list)
 
 
 def _stream(con, layout: Layout, reader, writer, schema, out_names, excluded: np.ndarray, counters: _Counters, tick, bulk: _Bulk, rejects: str) -> int:
@@ -263,7 +262,6 @@ def prepare_table(
     member = release.tables[table]
     work = build / "work"
     work.mkdir(parents=True, exist_ok=True)
-    data_path = work / table
     progress.start_table(table, member.size)
 
     def on_bytes(n: int) -> None:
@@ -281,8 +279,8 @@ def prepare_table(
             )
         names = parse_header(header)
         layout = build_layout(main_tables()[table], names, release.source, lookups.codes)
-        res = pp.run(data_path, layout.n, layout.pk_pos, limits.max_line_bytes, limits.max_bad_lines, screen_of(layout))
-    return Prepared(table, member, layout, res, names, data_path, time.perf_counter() - t0)
+        res = pp.run(work / table, layout.n, layout.pk_pos, limits.max_line_bytes, limits.max_bad_lines, screen_of(layout))
+    return Prepared(table, member, layout, res, names, time.perf_counter() - t0)
 
 
 def scan_table(
@@ -333,18 +331,17 @@ def scan_table(
     tables_dir.mkdir(parents=True, exist_ok=True)
     parquet = tables_dir / f"{table}.parquet"
     counters = _Counters(layout, typed=False)
-    bulk = _Bulk(keys=KeyCounter(), viol=[], refused=[])
+    bulk = _Bulk()
     writer = None
     try:
         # plain lines through the lean SELECT, the other well-formed ones through the full one
-        for path, lines, sql in (
-            (res.plain_path, res.plain_lines, lean_sql),
-            (res.full_path, res.good - res.plain_lines, lambda lay, src: typing_sql(lay, src, typed=True, per_column=False)),
-        ):
+        for kind, path, lines in (("plain", res.plain_path, res.plain_lines), ("full", res.full_path, res.good - res.plain_lines)):
             if not lines:
                 continue
-            rejects = f"{_REJECTS}_{'plain' if sql is lean_sql else 'full'}"
-            reader = con.sql(sql(layout, read_csv_sql(str(path), layout, limits.max_line_bytes, rejects, res.crlf))).to_arrow_reader(BATCH_ROWS)
+            rejects = f"{_REJECTS}_{kind}"
+            source = read_csv_sql(str(path), layout, limits.max_line_bytes, rejects, res.crlf)
+            sql = lean_sql(layout, source) if kind == "plain" else typing_sql(layout, source, typed=True, per_column=False)
+            reader = con.sql(sql).to_arrow_reader(BATCH_ROWS)
             if writer is None:
                 schema = pa.schema([reader.schema.field(n) for n in out_names])
                 writer = pq.ParquetWriter(parquet, schema, compression=COMPRESSION)
