@@ -4,7 +4,7 @@ The whole release is built in a fresh folder ``<home>/tmp/build-…/`` — looku
 (:func:`~immfacts.ingest.table.scan_table`; the pre-pass of the next table runs in a thread
 while DuckDB loads the current one), orphan and case-type checks, the canonical model
 (:func:`immfacts.model.build_model`, in another thread as soon as its input tables are staged —
-they are loaded first — while the other tables load), ``report.json`` and ``release.json`` — and only when all
+they are loaded first — while the other tables load, largest first), ``report.json`` and ``release.json`` — and only when all
 of that succeeded is the folder moved to ``<home>/releases/<release-id>/`` (an atomic exchange
 with the previous copy of the same release on Linux, two renames elsewhere). Any failure —
 bad input, ``--strict`` finding a row to repair, a full disk, Ctrl-C — removes the build
@@ -226,8 +226,10 @@ def ingest(
             ahead = ThreadPoolExecutor(max_workers=PREPASS_AHEAD, thread_name_prefix="immfacts-prepass")
             # the canonical model needs only MODEL_INPUTS: it is built while the other tables load
             model_needs = set(MODEL_INPUTS) & set(selected)
-            # the model's inputs load first, so that it is built while the others load
-            order = [t for t in MODEL_INPUTS if t in model_needs] + [t for t in selected if t not in model_needs]
+            # the model's inputs load first, so that it is built while the others load; then the
+            # largest tables, so that their long pre-passes start early and the short ones fill the end
+            rest = sorted((t for t in selected if t not in model_needs), key=lambda t: -rel.tables[t].size)
+            order = [t for t in MODEL_INPUTS if t in model_needs] + rest
             model_job = None
             model_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="immfacts-model")
             try:

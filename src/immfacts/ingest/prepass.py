@@ -47,6 +47,23 @@ BLOCK = 8 << 20
 DENSE_MAX = 1 << 31
 
 
+@njit(cache=True, nogil=True)
+def _mark(bits, keys, repeats):  # pragma: no cover - compiled
+    """Set each key's bit; write the keys whose bit was already set (seen before, in this call
+    or an earlier one) to ``repeats`` and return how many there are."""
+    n = 0
+    for i in range(keys.size):
+        key = keys[i]
+        byte = key >> 3
+        bit = np.uint8(1 << (key & 7))
+        if bits[byte] & bit:
+            repeats[n] = key
+            n += 1
+        else:
+            bits[byte] |= bit
+    return n
+
+
 class KeyCounter:
     """Which integer keys occur on more than one line, in bounded memory.
 
@@ -68,18 +85,13 @@ class KeyCounter:
             return
         bound = min(4 * self.lines + (1 << 26), DENSE_MAX)
         small = (keys >= 0) & (keys < bound)
-        if (~small).any():
+        k = keys
+        if not small.all():
             self.outliers.append(keys[~small].copy())
-        k = keys[small]
-        if not k.size:
-            return
-        if k.size == 1 or bool(np.all(k[1:] > k[:-1])):  # the usual case: ids ascend, no repeats
-            u, dup_within = k, k[:0]
-        else:
-            k = np.sort(k)
-            dup_within = k[1:][k[1:] == k[:-1]]
-            u = np.unique(k)
-        need = (int(u[-1]) >> 3) + 1
+            k = keys[small]
+            if not k.size:
+                return
+        need = (int(k.max()) >> 3) + 1
         if need > self.bits.size:
             size = self.bits.size
             while size < need:
@@ -87,14 +99,10 @@ class KeyCounter:
             grown = np.zeros(size, dtype=np.uint8)
             grown[: self.bits.size] = self.bits
             self.bits = grown
-        byte = u >> 3
-        bit = (np.uint8(1) << (u & 7).astype(np.uint8)).astype(np.uint8)
-        prior = u[(self.bits[byte] & bit) != 0]
-        starts = np.flatnonzero(np.r_[True, byte[1:] != byte[:-1]])
-        self.bits[byte[starts]] |= np.bitwise_or.reduceat(bit, starts)
-        for arr in (dup_within, prior):
-            if arr.size:
-                self._contested.update(np.unique(arr).tolist())
+        repeats = np.empty(k.size, dtype=np.int64)
+        n = _mark(self.bits, np.ascontiguousarray(k, dtype=np.int64), repeats)
+        if n:
+            self._contested.update(repeats[:n].tolist())
 
     def seen(self, key: int) -> bool:
         """True if ``key`` was added before."""
@@ -312,7 +320,7 @@ def _scan(arr, n_fields, pk_pos, max_line, crlf, structural, roles, tokens, toke
 _NO_ROLES = np.zeros(0, dtype=np.int8)
 
 
-def _analyse(block: bytes, n_fields: int, pk_pos: int | None, max_line: int, crlf: bool, structural: bool = True, screen: Screen | None = None) -> _Block:
+def _analyse(block: bytes | memoryview, n_fields: int, pk_pos: int | None, max_line: int, crlf: bool, structural: bool = True, screen: Screen | None = None) -> _Block:
     """Split a block of complete lines (it ends with LF) and judge each line in one compiled
     pass: where it starts and ends (its terminator, CRLF or LF, excluded), its key when the key
     field is plain digits (1–18 of them), whether it is *bad* — a control character (NUL, a CR
@@ -385,13 +393,13 @@ class Prepass:
                         buf += b"\r\n" if self.crlf else b"\n"
                     if not buf:
                         break
-                    block, self.carry = buf, b""
+                    block, self.carry = memoryview(buf), b""
                 else:
                     cut = buf.rfind(b"\n")
                     if cut < 0:
                         self.carry = buf
                         continue
-                    block, self.carry = buf[: cut + 1], buf[cut + 1 :]
+                    block, self.carry = memoryview(buf)[: cut + 1], buf[cut + 1 :]  # no copy of the block
                 info = _analyse(block, n_fields, pk_pos, max_line, self.crlf, screen=screen)
                 n = info.ends.size
                 bad_idx = np.flatnonzero(info.bad)
@@ -402,7 +410,7 @@ class Prepass:
                 if seen_lines is not None:
                     # No key: exact repeats of a line are the only duplicates.
                     for i in np.flatnonzero(~info.bad).tolist():
-                        raw = block[info.starts[i] : info.ends[i]]
+                        raw = bytes(block[info.starts[i] : info.ends[i]])
                         h = hashlib.blake2b(raw, digest_size=16).digest()
                         if h in seen_lines:
                             res.dup_raw_lines.append(BadLine(line0 + i, raw, None))
@@ -411,7 +419,7 @@ class Prepass:
                             seen_lines.add(h)
                 for i in bad_idx.tolist():
                     pk = int(info.pk[i])
-                    res.bad.append(BadLine(line0 + i, block[info.starts[i] : info.ends[i]], pk if pk >= 0 else None))
+                    res.bad.append(BadLine(line0 + i, bytes(block[info.starts[i] : info.ends[i]]), pk if pk >= 0 else None))
                 if len(res.bad) > max_bad:
                     raise IngestError(
                         f"more than {max_bad:,} malformed lines (e.g. line {res.bad[0].line_no}); this does not look like the table the header says",
@@ -422,14 +430,13 @@ class Prepass:
                 cuts = np.flatnonzero(np.diff(kind)) + 1
                 first = np.r_[0, cuts]
                 last = np.r_[cuts, n]
-                mv = memoryview(block)
                 line_start = info.starts
                 before = list(offsets)
                 for a, b in zip(first.tolist(), last.tolist(), strict=True):
                     k = kind[a]
                     if k < 2:
                         stop = len(block) if b == n else int(line_start[b])
-                        outs[k].write(mv[int(line_start[a]) : stop])
+                        outs[k].write(block[int(line_start[a]) : stop])
                         offsets[k] += stop - int(line_start[a])
                 for k in (0, 1):
                     keys_k = info.pk[(kind == k) & valid]
