@@ -166,3 +166,34 @@ def test_pending_asylum_applications_count_once_per_proceeding_in_force(warehous
     assert value(wh, "eoir.pending_asylum_applications", period="2022-01-15") == 2  # 401: 4011, 404: undated 4041
     assert value(wh, "eoir.pending_asylum_applications", period="2022-12-31") == 8
     assert value(wh, "eoir.pending_asylum_applications", period="2023-04-01") == 0
+
+
+def test_a_model_table_that_runs_out_of_memory_is_written_again_on_one_thread(tmp_path, monkeypatch):
+    """DuckDB's memory limit is shared with the ingest: a model table whose COPY runs out of
+    memory is written again on one thread, with the same rows, and the thread count restored."""
+    import ibis.backends.duckdb as ibis_duckdb
+
+    from immfacts.model import MODEL_TABLES, build_model
+
+    names = helpers.all_fixtures()
+    plain = helpers.make_release(tmp_path / "plain", names)
+    retried = helpers.make_release(tmp_path / "retried", names, build=False)
+    con = duckdb.connect(config={"threads": 2})
+    real = ibis_duckdb.Backend.to_parquet
+    attempts: list[tuple[str, int]] = []
+
+    def flaky(self, expr, path, **kw):
+        threads = int(self.raw_sql("SELECT current_setting('threads')").fetchone()[0])
+        attempts.append((Path(path).stem, threads))
+        if threads > 1:  # every table's first attempt fails, as a large release's might
+            raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate data (test)")
+        return real(self, expr, path, **kw)
+
+    monkeypatch.setattr(ibis_duckdb.Backend, "to_parquet", flaky)
+    build_model(retried, duckdb_con=con.cursor())
+    assert attempts == [(t, n) for t in MODEL_TABLES for n in (2, 1)]
+    assert con.execute("SELECT current_setting('threads')").fetchone()[0] == 2
+    for table in MODEL_TABLES:
+        a, b = (f"'{r / 'model' / (table + '.parquet')}'" for r in (plain, retried))
+        assert duckdb.sql(f"SELECT count(*) FROM {a}").fetchall()[0][0] > 0, table
+        assert duckdb.sql(f"(FROM {a} EXCEPT ALL FROM {b}) UNION ALL (FROM {b} EXCEPT ALL FROM {a})").fetchall() == [], table

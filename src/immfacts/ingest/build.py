@@ -110,7 +110,7 @@ def _relations(con: duckdb.DuckDBPyConnection, build: Path, reports: dict[str, T
             ).fetchone()[0]
 
 
-def _build_model(build: Path) -> dict[str, Any]:
+def _build_model(build: Path, con: duckdb.DuckDBPyConnection | None = None) -> dict[str, Any]:
     try:
         from immfacts.model import build_model
     except ImportError as e:
@@ -119,7 +119,7 @@ def _build_model(build: Path) -> dict[str, Any]:
     if not all((build / "tables" / f"{t}.parquet").exists() for t in ("A_TblCase", "B_TblProceeding")):
         return {"built": False, "reason": "the model needs A_TblCase and B_TblProceeding (not all were ingested)"}
     try:
-        manifest = build_model(build)
+        manifest = build_model(build, duckdb_con=con)
     except ImmfactsError:
         raise
     except Exception as e:  # a model failure must not publish a half release
@@ -250,7 +250,7 @@ def ingest(
                         progress=prog, count_txt=counts.get(name), prepared=prepared,
                     )
                     if model_job is None and {"A_TblCase", "B_TblProceeding"} <= model_needs <= set(reports):
-                        model_job = model_pool.submit(_build_model, build)
+                        model_job = model_pool.submit(_build_model, build, con.cursor())
                 reports = {name: reports[name] for name in selected}  # the release's order
                 _relations(con, build, reports)
                 model = model_job.result() if model_job is not None else None

@@ -5,10 +5,10 @@ checked against two caps: the total unpacked size (``IMMFACTS_MAX_UNPACKED_GB``,
 the real 4.6 GB release unpacks to ~25 GB) and the per-member expansion ratio
 (``IMMFACTS_MAX_RATIO``, default 250; real tab-delimited tables compress 5–20×, a deflate bomb
 reaches ~1000×). While streaming, a member that yields more bytes than its header declared is
-refused too. DuckDB gets a memory limit (``IMMFACTS_DUCKDB_MEMORY``, default 1GB) and spills to
-the build folder beyond it, and its CSV reader fixed 16 MiB buffers (its default is 16× the
-longest line allowed: 128 MiB per buffer for 8 MiB lines), so peak memory does not grow with
-the release.
+refused too. DuckDB gets one memory limit for the whole ingest, the canonical model included
+(``IMMFACTS_DUCKDB_MEMORY``, default 1GB), and spills to the build folder beyond it; its CSV
+reader gets fixed 16 MiB buffers (its default is 16× the longest line allowed: 128 MiB per
+buffer for 8 MiB lines). DuckDB's share of the peak is thus capped whatever the release's size.
 """
 
 from __future__ import annotations

