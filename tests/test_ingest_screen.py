@@ -118,6 +118,8 @@ def test_each_screened_quirk_sends_its_line_to_the_full_select():
         "date in a text column": {text: "2019-01-02"},
         "sign in an integer": {integer: "-7"},
         "letter in an integer": {integer: "7a"},
+        "lower-case code": {code: "xY"},
+        "non-ASCII code": {code: "\u00d1"},
         "year before 1900": {date: "1899-12-31 00:00:00.000"},
         "year 3000": {date: "3000-01-01 00:00:00.000"},
     }

@@ -185,7 +185,7 @@ for _i, _t in enumerate(_TOKENS):
     _TOKEN_FIRST[[_t[0], bytes([_t[0]]).lower()[0]]] = True
 
 # column roles for the value screen (see :class:`Screen`)
-ROLE_NATIVE, ROLE_PLAIN, ROLE_INT, ROLE_DATE = 0, 1, 2, 3
+ROLE_NATIVE, ROLE_PLAIN, ROLE_INT, ROLE_DATE, ROLE_CODE = 0, 1, 2, 3, 4
 
 
 @dataclass(frozen=True)
@@ -194,18 +194,20 @@ class Screen:
 
     ``plain``: fields the bulk SELECT would trim, null-check and squish (text, codes, integers
     kept as text, extra columns); ``ints``: integer fields kept as text; ``dates``: fields the
-    reader types as TIMESTAMP itself.
+    reader types as TIMESTAMP itself; ``codes``: fields the bulk SELECT upper-cases.
     """
 
     plain: tuple[int, ...]
     ints: tuple[int, ...]
     dates: tuple[int, ...]
+    codes: tuple[int, ...] = ()
 
     def roles(self, n_fields: int) -> np.ndarray:
         r = np.full(n_fields, ROLE_NATIVE, dtype=np.int8)
         r[list(self.plain)] = ROLE_PLAIN
         r[list(self.ints)] = ROLE_INT
         r[list(self.dates)] = ROLE_DATE
+        r[list(self.codes)] = ROLE_CODE
         return r
 
 
@@ -243,6 +245,10 @@ def _field_needs_full(arr, fs, fe, role, tokens, token_lengths, token_first):  #
             return True
         for k in range(fs, fe):
             if arr[k] < 48 or arr[k] > 57:
+                return True
+    elif role == ROLE_CODE:  # a lower-case or non-ASCII letter: upper-casing would change it
+        for k in range(fs, fe):
+            if (97 <= arr[k] <= 122) or arr[k] >= 128:
                 return True
     return False
 
@@ -328,8 +334,8 @@ def _analyse(block: bytes | memoryview, n_fields: int, pk_pos: int | None, max_l
     (DuckDB would drop surplus *empty* fields silently), a terminator unlike the header's, an
     absurd length, a key that is not plain digits — and, with a ``screen``, whether a value
     needs the full SELECT: a space at either end of a field or two in a row, a null-like token,
-    a date-shaped value outside a date column, a non-digit in an integer field, a year outside
-    1900–2999 in a date column. The other lines are *plain*: the lean SELECT
+    a date-shaped value outside a date column, a non-digit in an integer field, a lower-case or
+    non-ASCII letter in a code field, a year outside 1900–2999 in a date column. The other lines are *plain*: the lean SELECT
     (:func:`~immfacts.ingest.sqlgen.lean_sql`) gives them exactly the values the full one would."""
     arr = np.frombuffer(block, dtype=np.uint8)
     roles = screen.roles(n_fields) if screen is not None else np.full(n_fields, ROLE_NATIVE, dtype=np.int8)

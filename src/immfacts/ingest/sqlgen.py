@@ -157,17 +157,15 @@ def typing_sql(layout: Layout, source: str, typed: bool = False, with_raw: bool 
 
 
 def lean_sql(layout: Layout, source: str) -> str:
-    """The SELECT for *plain* lines (:func:`immfacts.ingest.prepass._screen`: no value to trim,
-    squish or null, no shift evidence, no date before 1900): keys and dates as the reader typed
-    them, codes upper-cased, the rest as read — the values :func:`typing_sql` would give, at a
-    fraction of its cost. Same control columns, constant (no plain line is flagged)."""
+    """The SELECT for *plain* lines (:func:`immfacts.ingest.prepass._analyse`: no value to trim,
+    squish, null or upper-case, no shift evidence, no date before 1900): keys and dates as the
+    reader typed them, every other value as read — the values :func:`typing_sql` would give, at
+    a fraction of its cost. Same control columns, constant (no plain line is flagged)."""
     out: list[str] = []
     for name, typ, col in layout.output_columns():
         if col is None:
             out.append(f"CAST(NULL AS {typ}) AS {ident(name)}")
-        elif col.role == "code":
-            out.append(f"upper(c{col.pos}) AS {ident(name)}")
-        else:
+        else:  # codes too: the screen sent every code a SELECT would upper-case to the full one
             out.append(f"c{col.pos} AS {ident(name)}")
     pk = layout.pk_pos
     out.append("CAST(NULL AS BIGINT) AS __pk" if pk is None else f"c{pk} AS __pk")

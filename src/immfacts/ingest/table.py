@@ -144,6 +144,7 @@ def screen_of(layout: Layout) -> Screen:
         plain=tuple(c.pos for c in layout.columns if c.role not in native),
         ints=tuple(c.pos for c in layout.columns if c.role == "int"),
         dates=tuple(c.pos for c in layout.columns if c.role == "ts"),
+        codes=tuple(c.pos for c in layout.columns if c.role == "code"),
     )
 
 
