@@ -85,29 +85,32 @@ def _connect(build: Path, limits: Limits) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _relations(con: duckdb.DuckDBPyConnection, build: Path, reports: dict[str, TableReport]) -> None:
-    """Orphans (parent IDNCASE absent from A_TblCase) and proceeding/case type conflicts."""
-    case_path = build / "tables" / "A_TblCase.parquet"
-    if not case_path.exists():
-        return
-    cases = f"read_parquet('{case_path}')"
-    for name, rep in reports.items():
-        spec = main_tables()[name]
+def _relations(cur: duckdb.DuckDBPyConnection, build: Path, name: str, rep: TableReport) -> None:
+    """Orphans of one staged table (parent IDNCASE absent from the staged A_TblCase) and, for
+    B_TblProceeding, proceeding/case type conflicts; nothing when A_TblCase was not ingested.
+    Runs on its own cursor ``cur`` (closed here), beside the load of the next table."""
+    try:
+        case_path = build / "tables" / "A_TblCase.parquet"
+        if not case_path.exists():
+            return
         if name == "A_TblCase":
             rep.orphans = 0
-            continue
-        key = next((k for k in spec.parent_keys if k.lower() == "idncase"), None)
+            return
+        key = next((k for k in main_tables()[name].parent_keys if k.lower() == "idncase"), None)
         if key is None:
-            continue
+            return
+        cases = f"read_parquet('{case_path}')"
         path = build / "tables" / f"{name}.parquet"
-        rep.orphans = con.execute(
+        rep.orphans = cur.execute(
             f'SELECT count(*) FROM read_parquet(\'{path}\') t ANTI JOIN {cases} c ON t."{key}" = c.IDNCASE WHERE t."{key}" IS NOT NULL'
         ).fetchone()[0]
         if name == "B_TblProceeding":
-            rep.case_type_conflicts = con.execute(
+            rep.case_type_conflicts = cur.execute(
                 f"SELECT count(*) FROM read_parquet('{path}') p JOIN {cases} c ON p.IDNCASE = c.IDNCASE "
                 "WHERE p.CASE_TYPE <> c.CASE_TYPE"
             ).fetchone()[0]
+    finally:
+        cur.close()
 
 
 def _build_model(build: Path, con: duckdb.DuckDBPyConnection | None = None) -> dict[str, Any]:
@@ -232,6 +235,9 @@ def ingest(
             order = [t for t in MODEL_INPUTS if t in model_needs] + rest
             model_job = None
             model_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="immfacts-model")
+            # orphan and type checks of each staged table run beside the next load, not all at the end
+            check_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="immfacts-checks")
+            checks: dict[str, Any] = {}
             try:
                 reports: dict[str, TableReport] = {}
 
@@ -251,13 +257,18 @@ def ingest(
                     )
                     if model_job is None and {"A_TblCase", "B_TblProceeding"} <= model_needs <= set(reports):
                         model_job = model_pool.submit(_build_model, build, con.cursor())
+                    if "A_TblCase" in reports or "A_TblCase" not in selected:  # (it is loaded first)
+                        for staged in [n for n in reports if n not in checks]:
+                            checks[staged] = check_pool.submit(_relations, con.cursor(), build, staged, reports[staged])
+                for job in checks.values():
+                    job.result()
                 reports = {name: reports[name] for name in selected}  # the release's order
-                _relations(con, build, reports)
                 model = model_job.result() if model_job is not None else None
             finally:
                 stop.set()
                 ahead.shutdown(wait=True, cancel_futures=True)
                 model_pool.shutdown(wait=True, cancel_futures=True)
+                check_pool.shutdown(wait=True, cancel_futures=True)
                 con.close()
             src = os.fspath(source)
             if "://" not in src:
