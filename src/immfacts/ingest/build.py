@@ -3,13 +3,14 @@
 The whole release is built in a fresh folder ``<home>/tmp/build-…/`` — lookups, every table
 (:func:`~immfacts.ingest.table.scan_table`; the pre-pass of the next table runs in a thread
 while DuckDB loads the current one), orphan and case-type checks, the canonical model
-(:func:`immfacts.model.build_model`, in another thread as soon as its input tables are staged —
-they are loaded first — while the other tables load, largest first), ``report.json`` and ``release.json`` — and only when all
-of that succeeded is the folder moved to ``<home>/releases/<release-id>/`` (an atomic exchange
-with the previous copy of the same release on Linux, two renames elsewhere). Any failure —
-bad input, ``--strict`` finding a row to repair, a full disk, Ctrl-C — removes the build
-folder and leaves every release already in the warehouse as it was. ``catalog.duckdb`` (views
-over the release's Parquet files, with absolute paths) is written into the published folder.
+(:func:`immfacts.model.build_model`, in another thread as soon as its input tables are staged
+— they are loaded first — while the other tables load, largest first), ``report.json`` and
+``release.json`` — and only when all of that succeeded is the folder moved to
+``<home>/releases/<release-id>/`` (an atomic exchange with the previous copy of the same
+release on Linux, two renames elsewhere). Any failure — bad input, ``--strict`` finding a row
+to repair, a full disk, Ctrl-C — removes the build folder and leaves every release already in
+the warehouse as it was. ``catalog.duckdb`` (views over the release's Parquet files, with
+absolute paths) is written into the published folder.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import shutil
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -237,7 +238,7 @@ def ingest(
             model_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="immfacts-model")
             # orphan and type checks of each staged table run beside the next load, not all at the end
             check_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="immfacts-checks")
-            checks: dict[str, Any] = {}
+            checks: dict[str, Future[None]] = {}
             try:
                 reports: dict[str, TableReport] = {}
 
@@ -257,7 +258,7 @@ def ingest(
                     )
                     if model_job is None and {"A_TblCase", "B_TblProceeding"} <= model_needs <= set(reports):
                         model_job = model_pool.submit(_build_model, build, con.cursor())
-                    if "A_TblCase" in reports or "A_TblCase" not in selected:  # (it is loaded first)
+                    if "A_TblCase" in reports:  # (loaded first when selected; without it, no checks)
                         for staged in [n for n in reports if n not in checks]:
                             checks[staged] = check_pool.submit(_relations, con.cursor(), build, staged, reports[staged])
                 for job in checks.values():
