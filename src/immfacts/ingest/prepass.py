@@ -21,8 +21,8 @@ an integer) and a *value screen* of every field. Each line then goes to one of t
 
 Every key seen (bad lines included) goes into a :class:`KeyCounter` (a bit per key value, arrays
 for outliers), which yields the *contested* keys — those on more than one line. Lines of
-contested keys are fetched afterwards by :func:`find_lines` (another compiled pass over the data
-files) and resolved in Python (first loaded, later ones quarantined as duplicates).
+contested keys are fetched afterwards by :func:`find_lines` (another compiled pass over the
+stretches of the data files whose key range holds them) and resolved in Python (first loaded, later ones quarantined as duplicates).
 
 Line numbers are physical line numbers of the original file, the header being line 1: the
 result keeps the numbers of the lines outside the plain file, from which those of the plain
@@ -335,8 +335,9 @@ def _analyse(block: bytes | memoryview, n_fields: int, pk_pos: int | None, max_l
     absurd length, a key that is not plain digits — and, with a ``screen``, whether a value
     needs the full SELECT: a space at either end of a field or two in a row, a null-like token,
     a date-shaped value outside a date column, a non-digit in an integer field, a lower-case or
-    non-ASCII letter in a code field, a year outside 1900–2999 in a date column. The other lines are *plain*: the lean SELECT
-    (:func:`~immfacts.ingest.sqlgen.lean_sql`) gives them exactly the values the full one would."""
+    non-ASCII letter in a code field, a year outside 1900–2999 in a date column. The other lines
+    are *plain*: the lean SELECT (:func:`~immfacts.ingest.sqlgen.lean_sql`) gives them exactly
+    the values the full one would."""
     arr = np.frombuffer(block, dtype=np.uint8)
     roles = screen.roles(n_fields) if screen is not None else np.full(n_fields, ROLE_NATIVE, dtype=np.int8)
     starts, ends, pk, bad, full = _scan(
@@ -467,58 +468,32 @@ class Prepass:
         return res
 
 
+def in_sorted(values: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    """Which of ``values`` are in ``sorted_keys`` (sorted int64), by binary search."""
+    if not sorted_keys.size:
+        return np.zeros(values.shape, dtype=bool)
+    pos = np.searchsorted(sorted_keys, values)
+    return (pos < sorted_keys.size) & (sorted_keys[np.minimum(pos, sorted_keys.size - 1)] == values)
+
+
 def find_lines(
-    path: str | os.PathLike[str], n_fields: int, pk_pos: int, wanted: np.ndarray, crlf: bool = True,
-    numbers: Callable[[np.ndarray], np.ndarray] | None = None,
-    blocks: list[tuple[int, int, int, int, int]] | None = None,
+    path: str | os.PathLike[str], n_fields: int, pk_pos: int, wanted: np.ndarray, crlf: bool,
+    numbers: Callable[[np.ndarray], np.ndarray], blocks: list[tuple[int, int, int, int, int]],
 ) -> list[BadLine]:
     """Lines of a data file whose key is in ``wanted`` (sorted int64), with their physical line
-    numbers: ``numbers`` maps 0-based indexes in the file to them (default: the file is the
-    table's data as it is, after its header). With ``blocks`` (see :class:`PrepassResult`), only
-    the stretches of the file whose key range holds a wanted key are read."""
+    numbers (``numbers`` maps 0-based indexes in the file to them). Only the stretches of the
+    file whose key range (``blocks``, see :class:`PrepassResult`) holds a wanted key are read."""
     out: list[BadLine] = []
     if not wanted.size:
         return out
-    numbers = numbers or (lambda index: index + 2)
-    if blocks is not None:
-        with open(path, "rb") as fh:
-            for start, stop, first, lo, hi in blocks:
-                i = int(np.searchsorted(wanted, lo))
-                if i >= wanted.size or wanted[i] > hi:
-                    continue
-                fh.seek(start)
-                block = fh.read(stop - start)
-                out += _lines_with_keys(block, n_fields, pk_pos, wanted, crlf, numbers, first)
-        return out
-    line0 = 0
-    carry = b""
     with open(path, "rb") as fh:
-        while True:
-            data = fh.read(BLOCK)
-            buf = carry + data
-            if not data:
-                if buf and not buf.endswith(b"\n"):
-                    buf += b"\n"
-                if not buf:
-                    break
-                block, carry = buf, b""
-            else:
-                cut = buf.rfind(b"\n")
-                if cut < 0:
-                    carry = buf
-                    continue
-                block, carry = buf[: cut + 1], buf[cut + 1 :]
-            out += _lines_with_keys(block, n_fields, pk_pos, wanted, crlf, numbers, line0)
-            line0 += block.count(b"\n")
-            if not data:
-                break
+        for start, stop, first, lo, hi in blocks:
+            i = int(np.searchsorted(wanted, lo))
+            if i >= wanted.size or wanted[i] > hi:
+                continue
+            fh.seek(start)
+            block = fh.read(stop - start)
+            info = _analyse(block, n_fields, pk_pos, 1 << 62, crlf, structural=False)
+            idx = np.flatnonzero((info.pk >= 0) & in_sorted(info.pk, wanted))
+            out += [BadLine(int(no), block[info.starts[j] : info.ends[j]], int(info.pk[j])) for j, no in zip(idx.tolist(), numbers(idx + first).tolist(), strict=True)]
     return out
-
-
-def _lines_with_keys(block: bytes, n_fields: int, pk_pos: int, wanted: np.ndarray, crlf: bool, numbers, line0: int) -> list[BadLine]:
-    info = _analyse(block, n_fields, pk_pos, 1 << 62, crlf, structural=False)
-    pos = np.searchsorted(wanted, info.pk)
-    hit = (info.pk >= 0) & (pos < wanted.size) & (wanted[np.minimum(pos, wanted.size - 1)] == info.pk)
-    idx = np.flatnonzero(hit)
-    return [BadLine(int(no), block[info.starts[i] : info.ends[i]], int(info.pk[i])) for i, no in zip(idx.tolist(), numbers(idx + line0).tolist(), strict=True)]
-

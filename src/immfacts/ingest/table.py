@@ -47,7 +47,14 @@ from immfacts.errors import IngestError, InputError, StrictModeError
 from immfacts.ingest.layout import Layout, build_layout, parse_header
 from immfacts.ingest.limits import Limits
 from immfacts.ingest.lookups import Lookups
-from immfacts.ingest.prepass import KeyCounter, Prepass, PrepassResult, Screen, find_lines
+from immfacts.ingest.prepass import (
+    KeyCounter,
+    Prepass,
+    PrepassResult,
+    Screen,
+    find_lines,
+    in_sorted,
+)
 from immfacts.ingest.progress import Progress
 from immfacts.ingest.repair import Outcome, classify, resolve_duplicates
 from immfacts.ingest.report import TableReport
@@ -130,13 +137,6 @@ def _empty_schema(con: duckdb.DuckDBPyConnection, layout: Layout, out_names: lis
     return pa.schema([got.field(n) for n in out_names])
 
 
-def _in_sorted(values: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
-    if not sorted_keys.size:
-        return np.zeros(values.shape, dtype=bool)
-    pos = np.searchsorted(sorted_keys, values)
-    return (pos < sorted_keys.size) & (sorted_keys[np.minimum(pos, sorted_keys.size - 1)] == values)
-
-
 def screen_of(layout: Layout) -> Screen:
     """What the pre-pass's value screen inspects for this layout (see :class:`Screen`)."""
     native = ("pk", "key", "ts")
@@ -186,7 +186,7 @@ def _stream(con, layout: Layout, reader, writer, schema, out_names, excluded: np
         pk = None
         if layout.pk_pos is not None:
             pk = pc.fill_null(batch.column("__pk"), -1).to_numpy()
-            keep &= (pk >= 0) & ~_in_sorted(pk, excluded)
+            keep &= (pk >= 0) & ~in_sorted(pk, excluded)
         bad_rows = keep & batch.column("__viol").to_numpy(zero_copy_only=False)
         good = keep & ~bad_rows
         if bad_rows.any():

@@ -58,7 +58,9 @@ def _write_parquet(con: Any, expr: ir.Table, path: Path) -> None:
     """``COPY`` one model table to Parquet. When DuckDB runs out of memory (its limit is shared
     with the ingest, and a large release's joins and aggregates may not fit), the table is
     written again on one thread: each thread holds its own hash tables and Parquet buffers, so
-    one thread needs far less memory (and spills the rest) — slower, but the ingest completes."""
+    one thread needs far less memory (and spills the rest) — slower, but the ingest completes.
+    ``threads`` is a setting of the whole database: during an ingest the table loads running
+    meanwhile get one thread too, until the setting is restored."""
     try:
         con.to_parquet(expr, str(path))
         return
