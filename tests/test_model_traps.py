@@ -197,3 +197,25 @@ def test_a_model_table_that_runs_out_of_memory_is_written_again_on_one_thread(tm
         a, b = (f"'{r / 'model' / (table + '.parquet')}'" for r in (plain, retried))
         assert duckdb.sql(f"SELECT count(*) FROM {a}").fetchall()[0][0] > 0, table
         assert duckdb.sql(f"(FROM {a} EXCEPT ALL FROM {b}) UNION ALL (FROM {b} EXCEPT ALL FROM {a})").fetchall() == [], table
+
+
+def test_a_release_that_outgrows_the_memory_limit_is_modelled_by_spilling(tmp_path):
+    """300,000 synthetic cases under a 100MB DuckDB limit (the model's joins and aggregates
+    want several times that): the model is still built, row for row as with room to spare.
+    Every model query must be able to spill — before, ``applications`` joined an aggregate
+    back to its own input, which DuckDB keeps in memory, and failed even on one thread."""
+    import shutil
+
+    from immfacts.model import MODEL_TABLES, build_model
+
+    roomy, tight = tmp_path / "roomy", tmp_path / "tight"
+    helpers.write_bulk(roomy, 300_000)
+    shutil.copytree(roomy / "tables", tight / "tables")
+    build_model(roomy)
+    con = duckdb.connect(config={"memory_limit": "100MB", "threads": 2, "temp_directory": str(tmp_path / "spill"),
+                                 "preserve_insertion_order": False})
+    build_model(tight, duckdb_con=con.cursor())
+    for table in MODEL_TABLES:
+        a, b = (f"'{r / 'model' / (table + '.parquet')}'" for r in (roomy, tight))
+        assert duckdb.sql(f"SELECT count(*) FROM {a}").fetchall()[0][0] > 1000, table
+        assert duckdb.sql(f"(FROM {a} EXCEPT ALL FROM {b}) UNION ALL (FROM {b} EXCEPT ALL FROM {a})").fetchall() == [], table

@@ -79,14 +79,11 @@ def applications(appln: ir.Table, procs: ir.Table, cases: ir.Table, rules: Model
         hearing_location=j.hearing_location,
         judge=j.judge,
     )
-    # NULL keys would not join: a sentinel day/code stands in for them in the grouping key.
-    j = j.mutate(_rk=j.recd_date.fill_null(ibis.date(1800, 1, 1)), _ck=j.appl_code.fill_null(""),
-                 _ik=j.idncase.fill_null(-1))
-    first = j.group_by(["_ik", "_ck", "_rk"]).aggregate(first_idn=_.idnproceedingappln.min())
-    first = first.rename(f_ik="_ik", f_ck="_ck", f_rk="_rk")
-    j = j.left_join(first, [j._ik == first.f_ik, j._ck == first.f_ck, j._rk == first.f_rk])
-    j = j.mutate(first_record=(j.idnproceedingappln == j.first_idn).fill_null(True))
-    j = j.drop("_ik", "_ck", "_rk", "f_ik", "f_ck", "f_rk", "first_idn")
+    # The first record of a (case, type, received date) by a window, not an aggregate joined
+    # back: a self-join of ``j`` is materialised in memory and cannot spill. A window
+    # partition groups NULL keys together, as the first-record rule wants.
+    w = ibis.window(group_by=[j.idncase, j.appl_code, j.recd_date])
+    j = j.mutate(first_record=(j.idnproceedingappln == j.idnproceedingappln.min().over(w)).fill_null(True))
     c = cases.select(c_idn=_.idncase, in_scope=_.in_scope, case_type=_.case_type, nationality=_.nationality,
                      language=_.language, custody=_.custody, represented=_.represented, asylum_type=_.asylum_type)
     j = j.left_join(c, j.idncase == c.c_idn)
@@ -105,17 +102,24 @@ def asylum_cases(apps: ir.Table, cases: ir.Table, labels: dict[str, ir.Table | N
             key=ibis.cases((a.recd_date.isnull(), 0), else_=day_number(a.recd_date) + 1) * _RECD_FACTOR
             + a.priority * _PRIO_FACTOR + a.idnproceedingappln
         )
-        chosen = a.group_by("idncase").aggregate(
-            chosen=_.idnproceedingappln.argmax(_.key),
+        # the deciding application's columns travel through the aggregate (arg_max over a
+        # struct) rather than a join back to ``a``, which DuckDB could not spill
+        d = ibis.struct(dict(
+            idn=a.idnproceedingappln, decision_idnproceeding=a.idnproceeding, decision_code=a.appl_dec,
+            decision=a.decision, eoir_other=a.eoir_other, decision_date=a.decision_date,
+            decision_court=a.court, decision_hearing_location=a.hearing_location, decision_judge=a.judge,
+        ))
+        ch = a.group_by("idncase").aggregate(
+            d=d.argmax(a.key),
             n_applications=_.count(),
             first_appl_recd_date=_.recd_date.min(),
         )
-        d = a.select(
-            d_idn=_.idnproceedingappln, decision_idnproceeding=_.idnproceeding, decision_code=_.appl_dec,
-            decision=_.decision, eoir_other=_.eoir_other, decision_date=_.decision_date,
-            decision_court=_.court, decision_hearing_location=_.hearing_location, decision_judge=_.judge,
+        ch = ch.select(
+            "idncase", chosen=ch.d["idn"], n_applications=ch.n_applications,
+            first_appl_recd_date=ch.first_appl_recd_date,
+            **{f: ch.d[f] for f in ("decision_idnproceeding", "decision_code", "decision", "eoir_other", "decision_date",
+                                    "decision_court", "decision_hearing_location", "decision_judge")},
         )
-        ch = chosen.left_join(d, chosen.chosen == d.d_idn).drop("d_idn")
         ch = ch.mutate(
             family=ibis.literal(family),
             official_category=ibis.cases(

@@ -54,6 +54,13 @@ def _connect(tmp: Path, duckdb_con: Any = None) -> Any:
     return con
 
 
+# Row groups of 30,720 rows (DuckDB's default is 122,880): each writing thread buffers whole
+# row groups outside what DuckDB can spill, so smaller ones leave the joins and aggregates
+# more of the memory limit (at scale 0.1 under a 300MB limit: no table needs the one-thread
+# retry with 30,720, `cases` does with 61,440). docs/performance.md, "Memory".
+_COPY_OPTIONS = {"row_group_size": 30_720}
+
+
 def _write_parquet(con: Any, expr: ir.Table, path: Path) -> None:
     """``COPY`` one model table to Parquet. When DuckDB runs out of memory (its limit is shared
     with the ingest, and a large release's joins and aggregates may not fit), the table is
@@ -62,7 +69,7 @@ def _write_parquet(con: Any, expr: ir.Table, path: Path) -> None:
     ``threads`` is a setting of the whole database: during an ingest the table loads running
     meanwhile get one thread too, until the setting is restored."""
     try:
-        con.to_parquet(expr, str(path))
+        con.to_parquet(expr, str(path), **_COPY_OPTIONS)
         return
     except duckdb.OutOfMemoryException as e:
         log.warning("the model table %s does not fit in DuckDB's memory limit (%s); writing it again on one thread", path.stem, str(e).splitlines()[0])
@@ -70,7 +77,7 @@ def _write_parquet(con: Any, expr: ir.Table, path: Path) -> None:
     threads = con.raw_sql("SELECT current_setting('threads')").fetchone()[0]
     con.raw_sql("SET threads = 1")
     try:
-        con.to_parquet(expr, str(path))
+        con.to_parquet(expr, str(path), **_COPY_OPTIONS)
     finally:
         con.raw_sql(f"SET threads = {int(threads)}")
 

@@ -72,28 +72,29 @@ def cases(case: ir.Table, procs: ir.Table, labels: dict[str, ir.Table | None], r
         + p.idnproceeding,
         ikey=ibis.cases((p.terminal, day_number(p.comp_date) * KEY_FACTOR + p.idnproceeding), else_=ibis.null("int64")),
     )
+    # The final proceeding's columns travel through the aggregate (an arg_max over a struct):
+    # joining the proceedings back by id would reference ``p`` three times, which DuckDB
+    # materialises in memory and cannot spill (docs/performance.md, "Memory").
+    final = ibis.struct(dict(
+        idn=p.idnproceeding, completed=p.completed, terminal=p.terminal, outcome_class=p.outcome_class,
+        comp_date=p.comp_date, absentia=p.absentia, code=p.code, decision_kind=p.decision_kind,
+        court=p.court, hearing_location=p.hearing_location, judge=p.judge,
+    ))
     agg = p.group_by("idncase").aggregate(
         receipt_date=_.input_date.min(),
         receipt_date_osc=_.osc_date.min(),
         n_proceedings=_.count(),
-        final_idnproceeding=_.idnproceeding.argmax(_.fkey),
-        initial_idnproceeding=_.idnproceeding.argmin(_.ikey, where=_.terminal),
+        f=final.argmax(p.fkey),
         initial_comp_date=_.comp_date.min(where=_.terminal),
+        initial_outcome=p.outcome_class.argmin(p.ikey, where=p.terminal),
     )
-    fin = p.select(
-        f_idn=_.idnproceeding,
-        f_completed=_.completed,
-        f_terminal=_.terminal,
-        f_class=_.outcome_class,
-        f_comp=_.comp_date,
-        f_absentia=_.absentia,
-        f_code=_.code,
-        f_kind=_.decision_kind,
-        court=_.court,
-        hearing_location=_.hearing_location,
-        judge=_.judge,
+    agg = agg.select(
+        "idncase", "receipt_date", "receipt_date_osc", "n_proceedings", "initial_comp_date", "initial_outcome",
+        final_idnproceeding=agg.f["idn"], f_completed=agg.f["completed"], f_terminal=agg.f["terminal"],
+        f_class=agg.f["outcome_class"], f_comp=agg.f["comp_date"], f_absentia=agg.f["absentia"],
+        f_code=agg.f["code"], f_kind=agg.f["decision_kind"], court=agg.f["court"],
+        hearing_location=agg.f["hearing_location"], judge=agg.f["judge"],
     )
-    ini = p.select(i_idn=_.idnproceeding, initial_outcome=_.outcome_class)
     c = case.select(
         idncase=_.IDNCASE,
         case_type=_.CASE_TYPE.strip().upper(),
@@ -104,8 +105,6 @@ def cases(case: ir.Table, procs: ir.Table, labels: dict[str, ir.Table | None], r
         asylum_type=asylum_type(_.C_ASY_TYPE),
     )
     j = c.left_join(agg, c.idncase == agg.idncase).drop("idncase_right")
-    j = j.left_join(fin, j.final_idnproceeding == fin.f_idn)
-    j = j.left_join(ini, j.initial_idnproceeding == ini.i_idn)
     done = j.f_terminal.fill_null(False)
     out = j.select(
         "idncase",
