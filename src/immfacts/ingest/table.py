@@ -70,7 +70,7 @@ from immfacts.schema import main_tables
 
 # Rows per Arrow batch from DuckDB's reader (and per staged row group). The load's memory is a
 # few batches in flight, whatever the table's size: with 2**18, a 0.1-scale tbl_schedule load
-# peaked at 731 MB against 509 MB at 0.01; with 2**16 at 514 MB (docs/performance.md, "Memory").
+# peaked at 731 MB against 509 MB at 0.01; with 2**16 at 514 MB (docs/performance.md, "Memory, third round").
 BATCH_ROWS = 1 << 16
 COMPRESSION = "snappy"
 MAX_EXAMPLES = 5

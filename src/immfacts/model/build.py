@@ -57,7 +57,7 @@ def _connect(tmp: Path, duckdb_con: Any = None) -> Any:
 # Row groups of 30,720 rows (DuckDB's default is 122,880): each writing thread buffers whole
 # row groups outside what DuckDB can spill, so smaller ones leave the joins and aggregates
 # more of the memory limit (at scale 0.1 under a 300MB limit: no table needs the one-thread
-# retry with 30,720, `cases` does with 61,440). docs/performance.md, "Memory".
+# retry with 30,720, `cases` does with 61,440). docs/performance.md, "Memory, third round".
 _COPY_OPTIONS = {"row_group_size": 30_720}
 
 

@@ -74,7 +74,7 @@ def cases(case: ir.Table, procs: ir.Table, labels: dict[str, ir.Table | None], r
     )
     # The final proceeding's columns travel through the aggregate (an arg_max over a struct):
     # joining the proceedings back by id would reference ``p`` three times, which DuckDB
-    # materialises in memory and cannot spill (docs/performance.md, "Memory").
+    # materialises in memory and cannot spill (docs/performance.md, "Memory, third round").
     final = ibis.struct(dict(
         idn=p.idnproceeding, completed=p.completed, terminal=p.terminal, outcome_class=p.outcome_class,
         comp_date=p.comp_date, absentia=p.absentia, code=p.code, decision_kind=p.decision_kind,
