@@ -104,22 +104,18 @@ def asylum_cases(apps: ir.Table, cases: ir.Table, labels: dict[str, ir.Table | N
         )
         # the deciding application's columns travel through the aggregate (arg_max over a
         # struct) rather than a join back to ``a``, which DuckDB could not spill
-        d = ibis.struct(dict(
-            idn=a.idnproceedingappln, decision_idnproceeding=a.idnproceeding, decision_code=a.appl_dec,
-            decision=a.decision, eoir_other=a.eoir_other, decision_date=a.decision_date,
-            decision_court=a.court, decision_hearing_location=a.hearing_location, decision_judge=a.judge,
-        ))
+        decision = dict(
+            decision_idnproceeding=a.idnproceeding, decision_code=a.appl_dec, decision=a.decision,
+            eoir_other=a.eoir_other, decision_date=a.decision_date, decision_court=a.court,
+            decision_hearing_location=a.hearing_location, decision_judge=a.judge,
+        )
         ch = a.group_by("idncase").aggregate(
-            d=d.argmax(a.key),
+            d=ibis.struct(dict(chosen=a.idnproceedingappln, **decision)).argmax(a.key),
             n_applications=_.count(),
             first_appl_recd_date=_.recd_date.min(),
         )
-        ch = ch.select(
-            "idncase", chosen=ch.d["idn"], n_applications=ch.n_applications,
-            first_appl_recd_date=ch.first_appl_recd_date,
-            **{f: ch.d[f] for f in ("decision_idnproceeding", "decision_code", "decision", "eoir_other", "decision_date",
-                                    "decision_court", "decision_hearing_location", "decision_judge")},
-        )
+        ch = ch.select("idncase", chosen=ch.d["chosen"], n_applications=ch.n_applications,
+                       first_appl_recd_date=ch.first_appl_recd_date, **{k: ch.d[k] for k in decision})
         ch = ch.mutate(
             family=ibis.literal(family),
             official_category=ibis.cases(

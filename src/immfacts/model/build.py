@@ -46,6 +46,7 @@ def _connect(tmp: Path, duckdb_con: Any = None) -> Any:
         con = ibis.duckdb.from_connection(duckdb_con)
     else:
         con = ibis.duckdb.connect()
+        tmp.mkdir(parents=True, exist_ok=True)
         limit = os.environ.get("IMMFACTS_MEMORY_LIMIT", "4GB")
         con.raw_sql(f"SET memory_limit='{limit}'")
         con.raw_sql(f"SET temp_directory='{tmp.as_posix()}'")
@@ -115,7 +116,7 @@ def build_model(release_dir: str | os.PathLike[str], rules: ModelRules = DEFAULT
     model_dir = release_dir / "model"
     building = release_dir / ".model-building"
     shutil.rmtree(building, ignore_errors=True)
-    (building / "spill").mkdir(parents=True)
+    building.mkdir(parents=True)
     con = _connect(building / "spill", duckdb_con)
     try:
         lookup, lookup_source = decode.court_decision_lookup(con, release_dir)

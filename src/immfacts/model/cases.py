@@ -76,25 +76,18 @@ def cases(case: ir.Table, procs: ir.Table, labels: dict[str, ir.Table | None], r
     # joining the proceedings back by id would reference ``p`` three times, which DuckDB
     # materialises in memory and cannot spill (docs/performance.md, "Memory, third round").
     final = ibis.struct(dict(
-        idn=p.idnproceeding, completed=p.completed, terminal=p.terminal, outcome_class=p.outcome_class,
-        comp_date=p.comp_date, absentia=p.absentia, code=p.code, decision_kind=p.decision_kind,
-        court=p.court, hearing_location=p.hearing_location, judge=p.judge,
+        final_idnproceeding=p.idnproceeding, f_completed=p.completed, f_terminal=p.terminal,
+        f_class=p.outcome_class, f_comp=p.comp_date, f_absentia=p.absentia, f_code=p.code,
+        f_kind=p.decision_kind, court=p.court, hearing_location=p.hearing_location, judge=p.judge,
     ))
     agg = p.group_by("idncase").aggregate(
         receipt_date=_.input_date.min(),
         receipt_date_osc=_.osc_date.min(),
         n_proceedings=_.count(),
-        f=final.argmax(p.fkey),
+        final=final.argmax(p.fkey),
         initial_comp_date=_.comp_date.min(where=_.terminal),
         initial_outcome=p.outcome_class.argmin(p.ikey, where=p.terminal),
-    )
-    agg = agg.select(
-        "idncase", "receipt_date", "receipt_date_osc", "n_proceedings", "initial_comp_date", "initial_outcome",
-        final_idnproceeding=agg.f["idn"], f_completed=agg.f["completed"], f_terminal=agg.f["terminal"],
-        f_class=agg.f["outcome_class"], f_comp=agg.f["comp_date"], f_absentia=agg.f["absentia"],
-        f_code=agg.f["code"], f_kind=agg.f["decision_kind"], court=agg.f["court"],
-        hearing_location=agg.f["hearing_location"], judge=agg.f["judge"],
-    )
+    ).unpack("final")
     c = case.select(
         idncase=_.IDNCASE,
         case_type=_.CASE_TYPE.strip().upper(),
