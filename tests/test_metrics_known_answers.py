@@ -14,20 +14,29 @@ import pytest
 import immfacts
 from immfacts.warehouse import Warehouse
 
-# Two seeds at the smallest scale, and a ten times larger release (the slowest: sample + ingest).
+# Two seeds at the smallest scale, and a ten times larger release (the slowest: sample + ingest);
+# then a small release whose model is built in buckets of 1,500 cases, as a large one's is.
 CASES = [
-    pytest.param((0.001, 1), id="scale0.001-seed1"),
-    pytest.param((0.001, 2), id="scale0.001-seed2"),
-    pytest.param((0.01, 3), id="scale0.01-seed3", marks=pytest.mark.slow),
+    pytest.param((0.001, 1, None), id="scale0.001-seed1"),
+    pytest.param((0.001, 2, None), id="scale0.001-seed2"),
+    pytest.param((0.01, 3, None), id="scale0.01-seed3", marks=pytest.mark.slow),
+    pytest.param((0.001, 4, 1500), id="scale0.001-seed4-buckets"),
 ]
 
 
 @pytest.fixture(scope="module", params=CASES)
 def release(request, tmp_path_factory):
-    scale, seed = request.param
+    scale, seed, per_bucket = request.param
     d = tmp_path_factory.mktemp(f"sample_{scale}_{seed}")
     immfacts.sample(d / "s.zip", scale=scale, seed=seed)
-    immfacts.ingest(d / "s.zip", warehouse=d / "wh")
+    mp = pytest.MonkeyPatch()
+    if per_bucket:
+        mp.setenv("IMMFACTS_MODEL_BUCKET_CASES", str(per_bucket))
+    try:
+        report = immfacts.ingest(d / "s.zip", warehouse=d / "wh")
+    finally:
+        mp.undo()
+    assert (report.model["buckets"]["count"] > 1) == bool(per_bucket)
     truth = json.loads((d / "s.truth.json").read_text())
     return Warehouse(d / "wh"), truth["metrics"]
 

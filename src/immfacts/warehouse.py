@@ -9,7 +9,8 @@ Layout (one folder per release; the newest by data date is the default)::
         tables/<Table>.parquet   typed main tables, named as in the zip (A_TblCase, …)
         lookups/<Lookup>.parquet the release's own lookup tables (or bundled fallbacks)
         quarantine/<Table>.tsv   rows that could not be loaded, verbatim, with reasons
-        model/<name>.parquet     canonical model (proceedings, cases, applications, …)
+        model/<name>.parquet     canonical model (proceedings, cases, applications, …): a file,
+                                 or a folder of part-<i>.parquet for a release built in buckets
         catalog.duckdb           DuckDB views over the Parquet files
       tmp/                    builds in progress (swapped in atomically when complete)
       cache/                  downloads
@@ -28,6 +29,17 @@ from typing import Any
 
 from immfacts.errors import ReleaseNotFound, WarehouseError
 from immfacts.paths import resolve_warehouse
+
+
+def parquet_files(path: str | os.PathLike[str]) -> list[str]:
+    """The Parquet files of a table: ``path`` itself, or the parts in the folder ``path``."""
+    path = Path(path)
+    return sorted(str(p) for p in path.glob("part-*.parquet")) if path.is_dir() else [str(path)]
+
+
+def parquet_glob(path: str | os.PathLike[str]) -> str:
+    """What DuckDB's ``read_parquet`` reads a table from: ``path``, or its parts."""
+    return str(Path(path) / "part-*.parquet") if Path(path).is_dir() else str(path)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from immfacts.ingest.source import Release, open_release
 from immfacts.ingest.table import prepare_table, scan_table
 from immfacts.paths import resolve_warehouse
 from immfacts.schema import main_tables
+from immfacts.warehouse import parquet_glob
 
 log = logging.getLogger("immfacts.ingest")
 
@@ -175,7 +176,7 @@ def write_catalog(release_dir: Path) -> Path:
     try:
         for sub in ("tables", "lookups", "model"):
             for p in sorted((release_dir / sub).glob("*.parquet")):
-                con.execute(f"CREATE OR REPLACE VIEW \"{p.stem}\" AS SELECT * FROM read_parquet('{p}')")
+                con.execute(f"CREATE OR REPLACE VIEW \"{p.stem}\" AS SELECT * FROM read_parquet('{parquet_glob(p)}')")
     finally:
         con.close()
     final = release_dir / "catalog.duckdb"

@@ -41,7 +41,7 @@ import duckdb
 from immfacts.errors import InputError, InvalidQueryError
 from immfacts.lifecycle import schema_diff
 from immfacts.paths import resolve_warehouse
-from immfacts.warehouse import ReleaseInfo, Warehouse
+from immfacts.warehouse import ReleaseInfo, Warehouse, parquet_files, parquet_glob
 
 DEFAULT_THRESHOLDS = {"cases": 0.001, "proceedings": 0.001, "applications": 0.005}
 SAMPLE_IDS = 20
@@ -418,7 +418,7 @@ def _has_model(rel: ReleaseInfo, name: str, cols: tuple[str, ...]) -> bool:
         return False
     import pyarrow.parquet as pq
 
-    have = {c.lower() for c in pq.read_schema(p).names}
+    have = {c.lower() for c in pq.read_schema(parquet_files(p)[0]).names}
     return all(c in have for c in cols)
 
 
@@ -435,10 +435,10 @@ def compare(old: ReleaseInfo, new: ReleaseInfo, thresholds: dict[str, float] | N
         model_procs = all(_has_model(r, "proceedings", ("idnproceeding", "outcome_class")) for r in (old, new))
         for r, rel in (("o", old), ("n", new)):
             if model_cases:
-                con.execute(f"CREATE VIEW {r}_model_cases AS SELECT * FROM read_parquet('{_q(rel.path / 'model' / 'cases.parquet')}')")
+                con.execute(f"CREATE VIEW {r}_model_cases AS SELECT * FROM read_parquet('{_q(parquet_glob(rel.path / 'model' / 'cases.parquet'))}')")
             if model_procs:
                 con.execute(
-                    f"CREATE VIEW {r}_model_proceedings AS SELECT * FROM read_parquet('{_q(rel.path / 'model' / 'proceedings.parquet')}')"
+                    f"CREATE VIEW {r}_model_proceedings AS SELECT * FROM read_parquet('{_q(parquet_glob(rel.path / 'model' / 'proceedings.parquet'))}')"
                 )
         records = {e: _records(con, e) for e in ENTITIES}
         procs = _proceeding_outcomes(con, model_procs)  # before cases: they reuse its table

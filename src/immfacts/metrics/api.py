@@ -20,6 +20,7 @@ from immfacts.metrics import dimensions as dims
 from immfacts.metrics import engines, kinds, query, registry
 from immfacts.metrics.spec import MetricSpec
 from immfacts.provenance import Result
+from immfacts.warehouse import parquet_files
 
 
 def _reference_ids() -> set[str]:
@@ -66,7 +67,8 @@ class _Release:
 
 
 def _rows_scanned(model_dir: Path, table: str) -> int | None:
-    return _parquet_rows(str(model_dir / f"{table}.parquet"))
+    rows = [_parquet_rows(f) for f in parquet_files(model_dir / f"{table}.parquet")]
+    return None if None in rows else sum(rows)
 
 
 @functools.lru_cache(maxsize=256)

@@ -14,7 +14,9 @@ collapse rules of docs/definitions.md (each a named parameter of :class:`ModelRu
 
 **Materialisation.** The model is written once, as Parquet, at ingest:
 ``immfacts.ingest`` calls :func:`build_model` on the new release folder before swapping it
-in, so ``<release>/model/<table>.parquet`` always exists next to ``tables/``. The tables are
+in, so ``<release>/model/<table>.parquet`` always exists next to ``tables/`` (a file, or for
+a release built in more than one bucket a folder of parts, see
+:func:`immfacts.warehouse.parquet_files`). The tables are
 Ibis expressions built on DuckDB (bounded memory, see :mod:`immfacts.model.build`); metric
 queries then read the Parquet files on either engine (DuckDB or Spark), so both engines
 answer from identical inputs. ``model/manifest.json`` records the rules and data checks.

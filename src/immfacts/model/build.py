@@ -30,8 +30,9 @@ import ibis.expr.types as ir
 from ibis import _
 
 from immfacts.errors import IngestError
-from immfacts.model import asylum, cases, decode, proceedings, spells, staged
+from immfacts.model import asylum, buckets, cases, decode, proceedings, spells, staged
 from immfacts.model.rules import DEFAULT_RULES, ModelRules
+from immfacts.warehouse import parquet_files
 
 log = logging.getLogger("immfacts.model")
 
@@ -59,18 +60,19 @@ def _connect(tmp: Path, duckdb_con: Any = None) -> Any:
 # row groups outside what DuckDB can spill, so smaller ones leave the joins and aggregates
 # more of the memory limit (at scale 0.1 under a 300MB limit: no table needs the one-thread
 # retry with 30,720, `cases` does with 61,440). docs/performance.md, "Memory, third round".
-_COPY_OPTIONS = {"row_group_size": 30_720}
+_COPY_OPTIONS = "ROW_GROUP_SIZE 30720"
 
 
-def _write_parquet(con: Any, expr: ir.Table, path: Path) -> None:
-    """``COPY`` one model table to Parquet. When DuckDB runs out of memory (its limit is shared
-    with the ingest, and a large release's joins and aggregates may not fit), the table is
-    written again on one thread: each thread holds its own hash tables and Parquet buffers, so
-    one thread needs far less memory (and spills the rest) — slower, but the ingest completes.
-    ``threads`` is a setting of the whole database: during an ingest the table loads running
-    meanwhile get one thread too, until the setting is restored."""
+def _write_parquet(con: Any, sql: str, path: Path) -> None:
+    """``COPY`` one model table (or one bucket's part of it) to Parquet. When DuckDB runs out
+    of memory (its limit is shared with the ingest), the table is written again on one thread:
+    each thread holds its own hash tables and Parquet buffers, so one thread needs far less
+    memory (and spills the rest) — slower, but the ingest completes. ``threads`` is a setting
+    of the whole database: during an ingest the table loads running meanwhile get one thread
+    too, until the setting is restored."""
+    copy = f"COPY ({sql}) TO {staged.literal(path)} (FORMAT parquet, {_COPY_OPTIONS})"
     try:
-        con.to_parquet(expr, str(path), **_COPY_OPTIONS)
+        con.raw_sql(copy)
         return
     except duckdb.OutOfMemoryException as e:
         log.warning("the model table %s does not fit in DuckDB's memory limit (%s); writing it again on one thread", path.stem, str(e).splitlines()[0])
@@ -78,12 +80,14 @@ def _write_parquet(con: Any, expr: ir.Table, path: Path) -> None:
     threads = con.raw_sql("SELECT current_setting('threads')").fetchone()[0]
     con.raw_sql("SET threads = 1")
     try:
-        con.to_parquet(expr, str(path), **_COPY_OPTIONS)
+        con.raw_sql(copy)
     finally:
         con.raw_sql(f"SET threads = {int(threads)}")
 
 
 def _labels(con: Any, release_dir: Path | None) -> dict[str, ir.Table | None]:
+    """The label table of each labelled dimension, as a view ``model_label_<dim>`` (None
+    where the release has no usable lookup)."""
     out: dict[str, ir.Table | None] = {}
     for dim, candidates in staged.LABEL_LOOKUPS.items():
         out[dim] = None
@@ -94,16 +98,50 @@ def _labels(con: Any, release_dir: Path | None) -> dict[str, ir.Table | None]:
             t = con.read_parquet(str(path), table_name=f"label_{dim}")
             code, label = staged.find_column(t, code_col), staged.find_column(t, label_col)
             if code and label:
-                out[dim] = cases.label_table(t, code, label)
+                view = con.create_view(f"model_label_{dim}", cases.label_table(t, code, label), overwrite=True)
+                out[dim] = ibis.table(view.schema(), name=f"model_label_{dim}")
                 break
     return out
 
 
-def build_model(release_dir: str | os.PathLike[str], rules: ModelRules = DEFAULT_RULES, *, duckdb_con: Any = None) -> dict[str, Any]:
+def _expressions(decoded: ir.Table, labels: dict[str, ir.Table | None], rules: ModelRules) -> dict[str, ir.Table]:
+    """Every model table as an expression over the views of :mod:`immfacts.model.buckets`
+    (the current bucket's inputs and parts), in the order they are built."""
+    inp = {t: ibis.table(staged.staged_schema(t), name=v) for t, v in buckets.INPUT_VIEWS.items()}
+    out: dict[str, ir.Table] = {}
+
+    def part(name: str) -> ir.Table:
+        return ibis.table(out[name].schema(), name=buckets.part_view(name))
+
+    def apps(name: str) -> ir.Table:
+        return ibis.table(out[name].schema(), name=buckets.apps_view(name))
+
+    case_t, proc_t, appl_t = inp["A_TblCase"], inp["B_TblProceeding"], inp["tbl_Court_Appln"]
+    out["proceedings"] = proceedings.proceedings(proc_t, case_t, decoded, rules)
+    out["cases"] = cases.cases(case_t, part("proceedings"), labels, rules)
+    out["case_spells"] = spells.case_spells(part("proceedings"), part("cases"), labels, rules)
+    out["applications"] = asylum.applications(appl_t, apps("proceedings"), part("cases"), rules)
+    out["asylum_cases"] = asylum.asylum_cases(part("applications"), part("cases"), labels, rules)
+    out["asylum_application_spells"] = spells.asylum_application_spells(part("applications"), apps("case_spells"), rules)
+    return out
+
+
+# Built per case in the first round; the second meets applications with their proceedings.
+_FIRST, _SECOND = ("proceedings", "cases", "case_spells"), ("applications", "asylum_cases", "asylum_application_spells")
+_CROSSING = ("proceedings", "case_spells")
+
+
+def build_model(
+    release_dir: str | os.PathLike[str], rules: ModelRules = DEFAULT_RULES, *, duckdb_con: Any = None,
+    cases_per_bucket: int | None = None,
+) -> dict[str, Any]:
     """Materialise ``model/<table>.parquet`` for the release in ``release_dir``; return the manifest.
 
     Needs ``tables/A_TblCase.parquet`` and ``tables/B_TblProceeding.parquet``;
-    ``tbl_Court_Appln`` and every lookup are optional (empty / bundled / unlabelled).
+    ``tbl_Court_Appln`` and every lookup are optional (empty / bundled / unlabelled). A release
+    of more than ``cases_per_bucket`` cases (default: ``IMMFACTS_MODEL_BUCKET_CASES``, else
+    250,000) is built in buckets of cases, each model table a folder of parts
+    (:mod:`immfacts.model.buckets`).
     """
     release_dir = Path(release_dir)
     for need in ("A_TblCase", "B_TblProceeding"):
@@ -120,24 +158,35 @@ def build_model(release_dir: str | os.PathLike[str], rules: ModelRules = DEFAULT
     con = _connect(building / "spill", duckdb_con)
     try:
         lookup, lookup_source = decode.court_decision_lookup(con, release_dir)
-        decoded = decode.classify(lookup, rules)
-        labels = _labels(con, release_dir)
-        case_t = staged.main_table(con, release_dir, "A_TblCase")
-        proc_t = staged.main_table(con, release_dir, "B_TblProceeding")
-        appl_t = staged.main_table(con, release_dir, "tbl_Court_Appln")
+        con.raw_sql("DROP TABLE IF EXISTS model_decoded")  # (create_table's overwrite fails on temp tables)
+        decoded = con.create_table("model_decoded", decode.classify(lookup, rules), temp=True)
+        decoded = ibis.table(decoded.schema(), name="model_decoded")
+        sql = {name: ibis.to_sql(e, dialect="duckdb") for name, e in _expressions(decoded, _labels(con, release_dir), rules).items()}
+        per_bucket = buckets.cases_per_bucket(cases_per_bucket)
+        bk = buckets.Buckets(con, release_dir, building, buckets.bucket_count(release_dir, per_bucket))
+        bk.scatter()
 
-        def write(name: str, expr: ir.Table) -> ir.Table:
-            path = building / f"{name}.parquet"
-            _write_parquet(con, expr, path)
-            return con.read_parquet(str(path), table_name=f"model_{name}")
+        def write(name: str, i: int) -> None:
+            _write_parquet(con, sql[name], bk.part(name, i))
+            bk.point_part(name, i)
 
-        m_proc = write("proceedings", proceedings.proceedings(proc_t, case_t, decoded, rules))
-        m_cases = write("cases", cases.cases(case_t, m_proc, labels, rules))
-        m_apps = write("applications", asylum.applications(appl_t, m_proc, m_cases, rules))
-        write("asylum_cases", asylum.asylum_cases(m_apps, m_cases, labels, rules))
-        m_spells = write("case_spells", spells.case_spells(m_proc, m_cases, labels, rules))
-        write("asylum_application_spells", spells.asylum_application_spells(m_apps, m_spells, rules))
+        for i in bk:  # the tables of one case's rows
+            bk.point_inputs(i)
+            for name in _FIRST:
+                write(name, i)
+        bk.gather_crossings(_CROSSING)
+        for i in bk:  # the tables that meet applications with their proceedings
+            bk.point_inputs(i)
+            for name in _FIRST:
+                bk.point_part(name, i)
+            bk.point_apps(_CROSSING, i)
+            for name in _SECOND:
+                write(name, i)
+        bk.clean()
+        m_proc, m_cases, m_apps = (con.read_parquet(parquet_files(building / f"{n}.parquet"), table_name=f"model_{n}")
+                                   for n in ("proceedings", "cases", "applications"))
         manifest = _manifest(con, m_proc, m_cases, m_apps, rules, lookup_source)
+        manifest["buckets"] = {"count": bk.k, "cases_per_bucket": per_bucket, "crossing_proceedings": bk.crossings}
     finally:
         con.disconnect()
     shutil.rmtree(building / "spill", ignore_errors=True)
@@ -198,24 +247,9 @@ def read_manifest(release_dir: str | os.PathLike[str]) -> dict[str, Any]:
 
 def model_schemas(rules: ModelRules = DEFAULT_RULES) -> dict[str, ibis.Schema]:
     """The schema of every model table, from the expressions over unbound tables (no data)."""
-    case_t = ibis.table(staged.staged_schema("A_TblCase"), name="A_TblCase")
-    proc_t = ibis.table(staged.staged_schema("B_TblProceeding"), name="B_TblProceeding")
-    appl_t = ibis.table(staged.staged_schema("tbl_Court_Appln"), name="tbl_Court_Appln")
     lk = ibis.table({"strCaseType": "string", "strDecCode": "string", "strDecType": "string",
                      "strDecDescription": "string"}, name="lookup")
     labels: dict[str, ir.Table | None] = {
         dim: ibis.table({"code": "string", "label": "string"}, name=f"label_{dim}") for dim in staged.LABEL_LOOKUPS
     }
-    decoded = decode.classify(lk, rules)
-    p = proceedings.proceedings(proc_t, case_t, decoded, rules)
-    c = cases.cases(case_t, p, labels, rules)
-    a = asylum.applications(appl_t, p, c, rules)
-    s = spells.case_spells(p, c, labels, rules)
-    return {
-        "proceedings": p.schema(),
-        "cases": c.schema(),
-        "applications": a.schema(),
-        "asylum_cases": asylum.asylum_cases(a, c, labels, rules).schema(),
-        "case_spells": s.schema(),
-        "asylum_application_spells": spells.asylum_application_spells(a, s, rules).schema(),
-    }
+    return {name: e.schema() for name, e in _expressions(decode.classify(lk, rules), labels, rules).items()}

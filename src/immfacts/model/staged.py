@@ -58,25 +58,42 @@ def staged_schema(table: str) -> ibis.Schema:
     return ibis.schema({c: column_type(table, c) for c in MAIN_COLUMNS[table]})
 
 
-def conform(t: ir.Table, table: str) -> ir.Table:
-    """Select the model's columns of ``table``, adding typed NULLs for missing ones."""
-    have = {c.upper(): c for c in t.columns}
-    cols = {}
-    for c in MAIN_COLUMNS[table]:
-        typ = column_type(table, c)
-        if c.upper() in have:
-            cols[c] = t[have[c.upper()]].cast(typ)
-        else:
-            cols[c] = ibis.null().cast(typ)
-    return t.select(**cols)
-
-
-def main_table(con, release_dir: Path, table: str) -> ir.Table:
-    """A staged main table (an empty typed table when the release lacks it)."""
+def staged_files(release_dir: Path, table: str) -> list[str]:
+    """The staged Parquet file of ``table`` (none when the release lacks the table)."""
     path = Path(release_dir) / "tables" / f"{table}.parquet"
-    if not path.exists():
-        return ibis.memtable(staged_schema(table).to_pyarrow().empty_table())
-    return conform(con.read_parquet(str(path), table_name=f"staged_{table}"), table)
+    return [str(path)] if path.exists() else []
+
+
+def select_sql(table: str, files: list[str]) -> str:
+    """SQL reading the model's columns of ``table`` from Parquet ``files``, typed as the
+    registry says: a column the files lack is a typed NULL, and no files give no rows."""
+    def sql_type(c: str) -> str:
+        spec = registry().get(table)
+        col = spec.column(c) if spec else None
+        return col.type if col and col.type in _IBIS_TYPES else "VARCHAR"
+
+    have: dict[str, str] = {}
+    if files:
+        import pyarrow.parquet as pq
+
+        have = {n.upper(): n for n in pq.read_schema(files[0]).names}
+    cols = ", ".join(
+        f'CAST({quote(have[c.upper()]) if c.upper() in have else "NULL"} AS {sql_type(c)}) AS {quote(c)}'
+        for c in MAIN_COLUMNS[table]
+    )
+    if not files:
+        return f"SELECT {cols} WHERE false"
+    return f"SELECT {cols} FROM read_parquet([{', '.join(literal(f) for f in files)}])"
+
+
+def quote(name: str) -> str:
+    """A SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + str(text).replace("'", "''") + "'"
 
 
 def lookup_path(release_dir: Path, lookup: str) -> Path | None:

@@ -8,16 +8,17 @@ from typing import Any
 import ibis
 
 from immfacts.metrics.engines import EngineSession
+from immfacts.warehouse import parquet_glob
 
 
 def open_session(model_dir: Path, spark_master: Any = None) -> EngineSession:
     """Views over ``model_dir/*.parquet`` on a fresh in-memory DuckDB."""
     con = ibis.duckdb.connect()
     tables = {}
-    for path in sorted(Path(model_dir).glob("*.parquet")):
+    for path in sorted(Path(model_dir).glob("*.parquet")):  # files, or folders of parts
         # Persistent (not TEMP) views, so per-thread cursors see them too: the web app runs
         # queries from several threads at once, each on its own cursor.
-        literal = str(path).replace("'", "''")
+        literal = parquet_glob(path).replace("'", "''")
         con.con.execute(f'CREATE OR REPLACE VIEW "{path.stem}" AS SELECT * FROM read_parquet(\'{literal}\')')
         tables[path.stem] = con.table(path.stem)
     return EngineSession("duckdb", "duckdb", con, tables)
