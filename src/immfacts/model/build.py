@@ -159,8 +159,8 @@ def build_model(
     try:
         lookup, lookup_source = decode.court_decision_lookup(con, release_dir)
         con.raw_sql("DROP TABLE IF EXISTS model_decoded")  # (create_table's overwrite fails on temp tables)
-        decoded = con.create_table("model_decoded", decode.classify(lookup, rules), temp=True)
-        decoded = ibis.table(decoded.schema(), name="model_decoded")
+        decoded = con.create_table("model_decoded", decode.classify(lookup, rules), temp=True).schema()
+        decoded = ibis.table(decoded, name="model_decoded")  # (every input is a named table)
         sql = {name: ibis.to_sql(e, dialect="duckdb") for name, e in _expressions(decoded, _labels(con, release_dir), rules).items()}
         per_bucket = buckets.cases_per_bucket(cases_per_bucket)
         bk = buckets.Buckets(con, release_dir, building, buckets.bucket_count(release_dir, per_bucket))
