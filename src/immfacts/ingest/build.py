@@ -36,6 +36,7 @@ from immfacts.errors import ImmfactsError, IngestError, InputError, suggest
 from immfacts.ingest.limits import Limits
 from immfacts.ingest.lookups import load_lookups
 from immfacts.ingest.progress import make_progress
+from immfacts.ingest.relations import CaseIndex
 from immfacts.ingest.report import IngestReport, TableReport
 from immfacts.ingest.source import Release, open_release
 from immfacts.ingest.table import prepare_table, scan_table
@@ -93,30 +94,27 @@ def _connect(build: Path, limits: Limits) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _relations(cur: duckdb.DuckDBPyConnection, build: Path, name: str, rep: TableReport) -> None:
+def _relations(cur: duckdb.DuckDBPyConnection, build: Path, name: str, rep: TableReport, index: dict[str, CaseIndex]) -> None:
     """Orphans of one staged table (parent IDNCASE absent from the staged A_TblCase) and, for
-    B_TblProceeding, proceeding/case type conflicts; nothing when A_TblCase was not ingested.
-    Runs on its own cursor ``cur`` (closed here), beside the load of the next table."""
+    B_TblProceeding, proceeding/case type conflicts (:mod:`immfacts.ingest.relations`); nothing
+    when A_TblCase was not ingested. Runs on its own cursor ``cur`` (closed here), beside the
+    load of the next table; A_TblCase's run builds the case index the others share."""
     try:
         case_path = build / "tables" / "A_TblCase.parquet"
         if not case_path.exists():
             return
         if name == "A_TblCase":
+            index["cases"] = CaseIndex(case_path)
             rep.orphans = 0
             return
         key = next((k for k in main_tables()[name].parent_keys if k.lower() == "idncase"), None)
         if key is None:
             return
-        cases = f"read_parquet('{case_path}')"
-        path = build / "tables" / f"{name}.parquet"
-        rep.orphans = cur.execute(
-            f'SELECT count(*) FROM read_parquet(\'{path}\') t ANTI JOIN {cases} c ON t."{key}" = c.IDNCASE WHERE t."{key}" IS NOT NULL'
-        ).fetchone()[0]
-        if name == "B_TblProceeding":
-            rep.case_type_conflicts = cur.execute(
-                f"SELECT count(*) FROM read_parquet('{path}') p JOIN {cases} c ON p.IDNCASE = c.IDNCASE "
-                "WHERE p.CASE_TYPE <> c.CASE_TYPE"
-            ).fetchone()[0]
+        conflicts = name == "B_TblProceeding"
+        orphans, clash = index["cases"].check(cur, build / "tables" / f"{name}.parquet", key, conflicts)
+        rep.orphans = orphans
+        if conflicts:
+            rep.case_type_conflicts = clash
     finally:
         cur.close()
 
@@ -246,6 +244,7 @@ def ingest(
             # orphan and type checks of each staged table run beside the next load, not all at the end
             check_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="immfacts-checks")
             checks: dict[str, Future[None]] = {}
+            case_index: dict[str, CaseIndex] = {}  # filled by A_TblCase's check, read by the others'
             try:
                 reports: dict[str, TableReport] = {}
 
@@ -267,7 +266,7 @@ def ingest(
                         model_job = model_pool.submit(_build_model, build, con.cursor())
                     if "A_TblCase" in reports:  # (loaded first when selected; without it, no checks)
                         for staged in [n for n in reports if n not in checks]:
-                            checks[staged] = check_pool.submit(_relations, con.cursor(), build, staged, reports[staged])
+                            checks[staged] = check_pool.submit(_relations, con.cursor(), build, staged, reports[staged], case_index)
                 for job in checks.values():
                     job.result()
                 reports = {name: reports[name] for name in selected}  # the release's order
