@@ -84,3 +84,16 @@ def test_metrics_exports_and_diffs_read_a_model_stored_as_parts(built, tmp_path)
     d = compare(whole.release(), parts.release()).to_dict()
     assert d["outcomes"]["cases"]["basis"].startswith("canonical model")
     assert d["outcomes"]["cases"]["changed"] == 0
+
+
+def test_a_release_without_applications_is_built_in_buckets(tmp_path):
+    """No tbl_Court_Appln (an optional table): every bucket's applications are empty, and the
+    application tables are empty folders of parts, not a failure."""
+    names = ["fy_boundary_sept30_oct1", "change_of_venue_chain_counts_once"]
+    whole = helpers.make_release(tmp_path / "whole", names)
+    parts = helpers.make_release(tmp_path / "parts", names, build=False)
+    manifest = build_model(parts, cases_per_bucket=1)
+    assert manifest["buckets"]["count"] > 1 and manifest["rows"]["applications"] == 0
+    for table in MODEL_TABLES:
+        a, b = _read(whole, table), _read(parts, table)
+        assert duckdb.sql(f"(FROM {a} EXCEPT ALL FROM {b}) UNION ALL (FROM {b} EXCEPT ALL FROM {a})").fetchall() == [], table

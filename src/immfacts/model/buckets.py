@@ -138,8 +138,8 @@ class Buckets:
     def gather_crossings(self, names: tuple[str, ...]) -> None:
         """Copy the rows of model tables ``names`` (keyed by ``idnproceeding``) that applications
         of another bucket refer to, each with the bucket that needs it."""
-        if self.k == 1:
-            return
+        if self.k == 1 or not any((self.scratch / "tbl_Court_Appln").glob("*/*.parquet")):
+            return  # one bucket, or no applications at all
         apps = literal(self.scratch / "tbl_Court_Appln" / "*" / "*.parquet")
         ids = self.scratch / "crossing_ids.parquet"
         self._sql(
