@@ -45,23 +45,38 @@ def _read(rel: Path, table: str) -> str:
 def test_every_model_table_built_in_buckets_equals_the_one_piece_build(built, per):
     whole, _ = built[None]
     parts, manifest = built[per]
-    n_cases = duckdb.sql(f"SELECT count(*) FROM '{whole / 'tables' / 'A_TblCase.parquet'}'").fetchall()[0][0]
+    n_cases = duckdb.sql(
+        f"SELECT count(*) FROM '{whole / 'tables' / 'A_TblCase.parquet'}'"
+    ).fetchall()[0][0]
     assert manifest["buckets"]["count"] == math.ceil(n_cases / per) > 1
     for table in MODEL_TABLES:
         assert (parts / "model" / f"{table}.parquet").is_dir(), table
-        assert len(parquet_files(parts / "model" / f"{table}.parquet")) == manifest["buckets"]["count"], table
+        assert (
+            len(parquet_files(parts / "model" / f"{table}.parquet")) == manifest["buckets"]["count"]
+        ), table
         a, b = _read(whole, table), _read(parts, table)
         assert duckdb.sql(f"SELECT count(*) FROM {a}").fetchall()[0][0] > 0, table
-        assert duckdb.sql(f"(FROM {a} EXCEPT ALL FROM {b}) UNION ALL (FROM {b} EXCEPT ALL FROM {a})").fetchall() == [], table
+        assert (
+            duckdb.sql(
+                f"(FROM {a} EXCEPT ALL FROM {b}) UNION ALL (FROM {b} EXCEPT ALL FROM {a})"
+            ).fetchall()
+            == []
+        ), table
     one = built[None][1]
     skip = {"built_at", "elapsed_s", "buckets"}
-    assert {k: v for k, v in manifest.items() if k not in skip} == {k: v for k, v in one.items() if k not in skip}
+    assert {k: v for k, v in manifest.items() if k not in skip} == {
+        k: v for k, v in one.items() if k not in skip
+    }
 
 
 def test_applications_whose_proceeding_lies_in_another_bucket_were_exercised(built):
     """The fixture's mismatched applications (5011, 5015) cross buckets in at least one of the
     bucketed builds, so the equality above covers the crossing path, not only the easy one."""
-    assert built[None][1]["buckets"] == {"count": 1, "cases_per_bucket": 250_000, "crossing_proceedings": 0}
+    assert built[None][1]["buckets"] == {
+        "count": 1,
+        "cases_per_bucket": 250_000,
+        "crossing_proceedings": 0,
+    }
     assert sum(built[per][1]["buckets"]["crossing_proceedings"] for per in PER_BUCKET) > 0
 
 
@@ -79,7 +94,10 @@ def test_metrics_exports_and_diffs_read_a_model_stored_as_parts(built, tmp_path)
         assert (b.value, b.rows) == (a.value, a.rows), metric
         assert b.rows_scanned == a.rows_scanned > 0, metric
     res = export("cases", "csv", out=tmp_path / "cases.csv", warehouse=parts.path)
-    assert res.rows == duckdb.sql(f"SELECT count(*) FROM {_read(built[None][0], 'cases')}").fetchall()[0][0]
+    assert (
+        res.rows
+        == duckdb.sql(f"SELECT count(*) FROM {_read(built[None][0], 'cases')}").fetchall()[0][0]
+    )
     assert len((tmp_path / "cases.csv").read_text().splitlines()) == res.rows + 1
     d = compare(whole.release(), parts.release()).to_dict()
     assert d["outcomes"]["cases"]["basis"].startswith("canonical model")
@@ -96,4 +114,9 @@ def test_a_release_without_applications_is_built_in_buckets(tmp_path):
     assert manifest["buckets"]["count"] > 1 and manifest["rows"]["applications"] == 0
     for table in MODEL_TABLES:
         a, b = _read(whole, table), _read(parts, table)
-        assert duckdb.sql(f"(FROM {a} EXCEPT ALL FROM {b}) UNION ALL (FROM {b} EXCEPT ALL FROM {a})").fetchall() == [], table
+        assert (
+            duckdb.sql(
+                f"(FROM {a} EXCEPT ALL FROM {b}) UNION ALL (FROM {b} EXCEPT ALL FROM {a})"
+            ).fetchall()
+            == []
+        ), table

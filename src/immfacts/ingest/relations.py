@@ -24,7 +24,9 @@ DENSE_LIMIT = 1 << 28  # the largest IDNCASE held densely (then 32 MB of bits, 5
 _BATCH = 1 << 16
 
 
-def _codes(column: pa.ChunkedArray | pa.Array, vocabulary: dict[str, int], grow: bool) -> np.ndarray:
+def _codes(
+    column: pa.ChunkedArray | pa.Array, vocabulary: dict[str, int], grow: bool
+) -> np.ndarray:
     """Case-type strings as codes (0 = NULL; a value not in ``vocabulary`` gets a new code when
     ``grow``, else -1)."""
     enc = pc.dictionary_encode(column)
@@ -55,8 +57,15 @@ class CaseIndex:
         self.types = np.zeros(top + 1, dtype=np.uint16)
         self.present = np.zeros(top + 1, dtype=bool)
         typed = "CASE_TYPE" in pf.schema_arrow.names
-        for batch in pf.iter_batches(columns=["IDNCASE", "CASE_TYPE"] if typed else ["IDNCASE"], batch_size=_BATCH):
-            keys = batch.column(0).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        for batch in pf.iter_batches(
+            columns=["IDNCASE", "CASE_TYPE"] if typed else ["IDNCASE"], batch_size=_BATCH
+        ):
+            keys = (
+                batch.column(0)
+                .fill_null(-1)
+                .to_numpy(zero_copy_only=False)
+                .astype(np.int64, copy=False)
+            )
             ok = keys >= 0
             self.present[keys[ok]] = True
             if typed:
@@ -71,7 +80,9 @@ class CaseIndex:
         ok[inside] = self.present[keys[inside]]
         return keys, ok
 
-    def check(self, cur: duckdb.DuckDBPyConnection, path: Path, key: str, conflicts: bool) -> tuple[int, int | None]:
+    def check(
+        self, cur: duckdb.DuckDBPyConnection, path: Path, key: str, conflicts: bool
+    ) -> tuple[int, int | None]:
         """(orphans, case-type conflicts or None) of the staged table at ``path``."""
         if not self.dense:
             return _check_sql(cur, self.path, path, key, conflicts)
@@ -88,7 +99,9 @@ class CaseIndex:
         return orphans, (clash if conflicts else None)
 
 
-def _check_sql(cur: duckdb.DuckDBPyConnection, case_path: Path, path: Path, key: str, conflicts: bool) -> tuple[int, int | None]:
+def _check_sql(
+    cur: duckdb.DuckDBPyConnection, case_path: Path, path: Path, key: str, conflicts: bool
+) -> tuple[int, int | None]:
     """The same checks as joins in DuckDB (for keys too large for dense arrays)."""
     cases = f"read_parquet('{case_path}')"
     orphans = cur.execute(

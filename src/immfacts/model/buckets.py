@@ -38,7 +38,10 @@ from immfacts.model.staged import MAIN_COLUMNS, literal, quote, select_sql, stag
 
 CASES_PER_BUCKET = 250_000
 INPUT_VIEWS = {table: f"model_in_{table}" for table in MAIN_COLUMNS}
-_B, _PB = "_bucket", "_proc_bucket"  # an application's bucket, and its proceeding's (NULL without one)
+_B, _PB = (
+    "_bucket",
+    "_proc_bucket",
+)  # an application's bucket, and its proceeding's (NULL without one)
 # Rows a thread buffers before flushing its partitions while scattering (DuckDB's default,
 # 524,288, would hold a sizeable share of a large table in memory).
 _SCATTER_FLUSH_ROWS = 16_384
@@ -57,7 +60,9 @@ def apps_view(name: str) -> str:
 
 def cases_per_bucket(given: int | None = None) -> int:
     """``given``, else ``IMMFACTS_MODEL_BUCKET_CASES``, else :data:`CASES_PER_BUCKET`."""
-    return max(1, given or int(os.environ.get("IMMFACTS_MODEL_BUCKET_CASES", "") or CASES_PER_BUCKET))
+    return max(
+        1, given or int(os.environ.get("IMMFACTS_MODEL_BUCKET_CASES", "") or CASES_PER_BUCKET)
+    )
 
 
 def bucket_count(release_dir: Path, per_bucket: int) -> int:
@@ -77,7 +82,12 @@ class Buckets:
     written under ``building``."""
 
     def __init__(self, con: Any, release_dir: Path, building: Path, k: int) -> None:
-        self.con, self.release_dir, self.building, self.k = con, Path(release_dir), Path(building), k
+        self.con, self.release_dir, self.building, self.k = (
+            con,
+            Path(release_dir),
+            Path(building),
+            k,
+        )
         self.scratch = self.building / ".buckets"
         self.crossings = 0
 
@@ -100,13 +110,18 @@ class Buckets:
         staged = {t: f"({select_sql(t, staged_files(self.release_dir, t))})" for t in MAIN_COLUMNS}
         case, proc, appl = staged["A_TblCase"], staged["B_TblProceeding"], staged["tbl_Court_Appln"]
         self._scatter("A_TblCase", f"SELECT *, {_bucket('IDNCASE', self.k)} AS {_B} FROM {case}")
-        self._scatter("B_TblProceeding", f"SELECT *, {_bucket('IDNCASE', self.k)} AS {_B} FROM {proc}")
-        self._scatter("tbl_Court_Appln", (
-            f"SELECT a.*, {_bucket('coalesce(a.IDNCASE, p.IDNCASE)', self.k)} AS {_B}, "
-            f"CASE WHEN p.IDNPROCEEDING IS NOT NULL THEN {_bucket('p.IDNCASE', self.k)} END AS {_PB} "
-            f"FROM {appl} a LEFT JOIN (SELECT IDNPROCEEDING, IDNCASE FROM {proc}) p "
-            "ON a.IDNPROCEEDING = p.IDNPROCEEDING"
-        ))
+        self._scatter(
+            "B_TblProceeding", f"SELECT *, {_bucket('IDNCASE', self.k)} AS {_B} FROM {proc}"
+        )
+        self._scatter(
+            "tbl_Court_Appln",
+            (
+                f"SELECT a.*, {_bucket('coalesce(a.IDNCASE, p.IDNCASE)', self.k)} AS {_B}, "
+                f"CASE WHEN p.IDNPROCEEDING IS NOT NULL THEN {_bucket('p.IDNCASE', self.k)} END AS {_PB} "
+                f"FROM {appl} a LEFT JOIN (SELECT IDNPROCEEDING, IDNCASE FROM {proc}) p "
+                "ON a.IDNPROCEEDING = p.IDNPROCEEDING"
+            ),
+        )
 
     def _scatter(self, table: str, sql: str) -> None:
         out = self.scratch / table
@@ -118,7 +133,11 @@ class Buckets:
     def point_inputs(self, i: int) -> None:
         """Point :data:`INPUT_VIEWS` at bucket ``i``'s rows of the staged tables."""
         for table, view in INPUT_VIEWS.items():
-            files = staged_files(self.release_dir, table) if self.k == 1 else self._input_files(table, i)
+            files = (
+                staged_files(self.release_dir, table)
+                if self.k == 1
+                else self._input_files(table, i)
+            )
             self._view(view, select_sql(table, files))
 
     # -- outputs -----------------------------------------------------------------------------
@@ -147,7 +166,9 @@ class Buckets:
             f"FROM read_parquet({apps}, hive_partitioning = true) "
             f"WHERE {_PB} IS NOT NULL AND {_PB} <> {_B}) TO {literal(ids)} (FORMAT parquet)"
         )
-        self.crossings = self.con.raw_sql(f"SELECT count(*) FROM read_parquet({literal(ids)})").fetchone()[0]
+        self.crossings = self.con.raw_sql(
+            f"SELECT count(*) FROM read_parquet({literal(ids)})"
+        ).fetchone()[0]
         if not self.crossings:
             return
         for name in names:
