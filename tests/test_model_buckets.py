@@ -41,6 +41,14 @@ def _read(rel: Path, table: str) -> str:
     return f"read_parquet('{parquet_glob(rel / 'model' / (table + '.parquet'))}')"
 
 
+def _differing_rows(one: Path, other: Path, table: str) -> list:
+    """Rows of model ``table`` in one release's build and not the other's (both ways)."""
+    a, b = _read(one, table), _read(other, table)
+    return duckdb.sql(
+        f"(FROM {a} EXCEPT ALL FROM {b}) UNION ALL (FROM {b} EXCEPT ALL FROM {a})"
+    ).fetchall()
+
+
 @pytest.mark.parametrize("per", PER_BUCKET)
 def test_every_model_table_built_in_buckets_equals_the_one_piece_build(built, per):
     whole, _ = built[None]
@@ -54,14 +62,8 @@ def test_every_model_table_built_in_buckets_equals_the_one_piece_build(built, pe
         assert (
             len(parquet_files(parts / "model" / f"{table}.parquet")) == manifest["buckets"]["count"]
         ), table
-        a, b = _read(whole, table), _read(parts, table)
-        assert duckdb.sql(f"SELECT count(*) FROM {a}").fetchall()[0][0] > 0, table
-        assert (
-            duckdb.sql(
-                f"(FROM {a} EXCEPT ALL FROM {b}) UNION ALL (FROM {b} EXCEPT ALL FROM {a})"
-            ).fetchall()
-            == []
-        ), table
+        assert duckdb.sql(f"SELECT count(*) FROM {_read(whole, table)}").fetchall()[0][0] > 0, table
+        assert _differing_rows(whole, parts, table) == [], table
     one = built[None][1]
     skip = {"built_at", "elapsed_s", "buckets"}
     assert {k: v for k, v in manifest.items() if k not in skip} == {
@@ -113,10 +115,4 @@ def test_a_release_without_applications_is_built_in_buckets(tmp_path):
     manifest = build_model(parts, cases_per_bucket=1)
     assert manifest["buckets"]["count"] > 1 and manifest["rows"]["applications"] == 0
     for table in MODEL_TABLES:
-        a, b = _read(whole, table), _read(parts, table)
-        assert (
-            duckdb.sql(
-                f"(FROM {a} EXCEPT ALL FROM {b}) UNION ALL (FROM {b} EXCEPT ALL FROM {a})"
-            ).fetchall()
-            == []
-        ), table
+        assert _differing_rows(whole, parts, table) == [], table
