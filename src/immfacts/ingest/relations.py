@@ -40,16 +40,32 @@ def _codes(
     return lut[idx]
 
 
+def _ints(column: pa.Array) -> np.ndarray:
+    """An integer key column as int64, NULL as -1."""
+    return column.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+
+
+def _largest(pf: pq.ParquetFile, column: str) -> int:
+    """The largest value of an integer ``column`` (-1 if none): from the row groups'
+    statistics, or one pass over the column where a row group has none."""
+    i = pf.schema_arrow.get_field_index(column)
+    stats = [pf.metadata.row_group(g).column(i).statistics for g in range(pf.num_row_groups)]
+    if all(st is not None and st.has_min_max for st in stats):
+        return max((int(st.max) for st in stats), default=-1)
+    top = -1
+    for batch in pf.iter_batches(columns=[column], batch_size=_BATCH):
+        m = pc.max(batch.column(0)).as_py()
+        top = max(top, -1 if m is None else m)
+    return top
+
+
 class CaseIndex:
     """The staged cases: which ``IDNCASE`` values exist and each one's ``CASE_TYPE`` code."""
 
     def __init__(self, case_path: Path) -> None:
         self.path = case_path
         pf = pq.ParquetFile(case_path)
-        top = -1
-        for batch in pf.iter_batches(columns=["IDNCASE"], batch_size=_BATCH):
-            m = pc.max(batch.column(0)).as_py()
-            top = max(top, -1 if m is None else m)
+        top = _largest(pf, "IDNCASE")
         self.dense = top < DENSE_LIMIT
         if not self.dense:
             return
@@ -60,12 +76,7 @@ class CaseIndex:
         for batch in pf.iter_batches(
             columns=["IDNCASE", "CASE_TYPE"] if typed else ["IDNCASE"], batch_size=_BATCH
         ):
-            keys = (
-                batch.column(0)
-                .fill_null(-1)
-                .to_numpy(zero_copy_only=False)
-                .astype(np.int64, copy=False)
-            )
+            keys = _ints(batch.column(0))
             ok = keys >= 0
             self.present[keys[ok]] = True
             if typed:
@@ -74,7 +85,7 @@ class CaseIndex:
 
     def _keys(self, column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         """Keys as integers (NULL → -1) and whether each is a staged case."""
-        keys = column.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        keys = _ints(column)
         inside = (keys >= 0) & (keys < self.present.size)
         ok = inside.copy()
         ok[inside] = self.present[keys[inside]]

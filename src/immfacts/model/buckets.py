@@ -82,12 +82,8 @@ class Buckets:
     written under ``building``."""
 
     def __init__(self, con: Any, release_dir: Path, building: Path, k: int) -> None:
-        self.con, self.release_dir, self.building, self.k = (
-            con,
-            Path(release_dir),
-            Path(building),
-            k,
-        )
+        self.con, self.k = con, k
+        self.release_dir, self.building = Path(release_dir), Path(building)
         self.scratch = self.building / ".buckets"
         self.crossings = 0
 
