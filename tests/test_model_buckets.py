@@ -19,7 +19,7 @@ import helpers  # noqa: E402
 
 from immfacts.lifecycle.differ import compare  # noqa: E402
 from immfacts.lifecycle.exporter import export  # noqa: E402
-from immfacts.model import MODEL_TABLES, build_model  # noqa: E402
+from immfacts.model import MODEL_TABLES, buckets, build_model  # noqa: E402
 from immfacts.warehouse import Warehouse, parquet_files, parquet_glob  # noqa: E402
 
 PER_BUCKET = (2, 5)
@@ -116,3 +116,26 @@ def test_a_release_without_applications_is_built_in_buckets(tmp_path):
     assert manifest["buckets"]["count"] > 1 and manifest["rows"]["applications"] == 0
     for table in MODEL_TABLES:
         assert _differing_rows(whole, parts, table) == [], table
+
+
+def test_applications_find_their_bucket_by_a_dense_index_or_else_by_a_join(built, tmp_path, monkeypatch):
+    """Applications are scattered to their case's bucket through a dense array of every
+    proceeding's bucket (EOIR's ids are dense); ids too large for one fall back to a join in
+    DuckDB. Both give the one-piece model: the fixture has an application without IDNCASE
+    (5012, its proceeding's case decides), one whose proceeding does not exist (5013) and two
+    whose case and proceeding disagree (5011, 5015)."""
+    whole = built[None][0]
+    names = helpers.all_fixtures()
+    used = []
+    real = buckets._with_proceeding_bucket
+    monkeypatch.setattr(buckets, "_with_proceeding_bucket", lambda *a: used.append(a) or real(*a))
+    dense = helpers.make_release(tmp_path / "dense", names, build=False)
+    build_model(dense, cases_per_bucket=3)
+    assert len(used) == 1
+    monkeypatch.setattr(buckets, "DENSE_LIMIT", 0)
+    joined = helpers.make_release(tmp_path / "joined", names, build=False)
+    build_model(joined, cases_per_bucket=3)
+    assert len(used) == 1  # the join, this time
+    for table in MODEL_TABLES:
+        assert _differing_rows(whole, dense, table) == [], table
+        assert _differing_rows(whole, joined, table) == [], table

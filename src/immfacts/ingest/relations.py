@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 DENSE_LIMIT = 1 << 28  # the largest IDNCASE held densely (then 32 MB of bits, 512 MB of types)
-_BATCH = 1 << 16
+KEY_BATCH = 1 << 16
 
 
 def _codes(
@@ -40,12 +40,12 @@ def _codes(
     return lut[idx]
 
 
-def _ints(column: pa.Array) -> np.ndarray:
+def int_keys(column: pa.Array) -> np.ndarray:
     """An integer key column as int64, NULL as -1."""
     return column.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
 
 
-def _largest(pf: pq.ParquetFile, column: str) -> int:
+def largest_key(pf: pq.ParquetFile, column: str) -> int:
     """The largest value of an integer ``column`` (-1 if none): from the row groups'
     statistics, or one pass over the column where a row group has none."""
     i = pf.schema_arrow.get_field_index(column)
@@ -53,7 +53,7 @@ def _largest(pf: pq.ParquetFile, column: str) -> int:
     if all(st is not None and st.has_min_max for st in stats):
         return max((int(st.max) for st in stats), default=-1)
     top = -1
-    for batch in pf.iter_batches(columns=[column], batch_size=_BATCH):
+    for batch in pf.iter_batches(columns=[column], batch_size=KEY_BATCH):
         m = pc.max(batch.column(0)).as_py()
         top = max(top, -1 if m is None else m)
     return top
@@ -65,7 +65,7 @@ class CaseIndex:
     def __init__(self, case_path: Path) -> None:
         self.path = case_path
         pf = pq.ParquetFile(case_path)
-        top = _largest(pf, "IDNCASE")
+        top = largest_key(pf, "IDNCASE")
         self.dense = top < DENSE_LIMIT
         if not self.dense:
             return
@@ -74,9 +74,9 @@ class CaseIndex:
         self.present = np.zeros(top + 1, dtype=bool)
         typed = "CASE_TYPE" in pf.schema_arrow.names
         for batch in pf.iter_batches(
-            columns=["IDNCASE", "CASE_TYPE"] if typed else ["IDNCASE"], batch_size=_BATCH
+            columns=["IDNCASE", "CASE_TYPE"] if typed else ["IDNCASE"], batch_size=KEY_BATCH
         ):
-            keys = _ints(batch.column(0))
+            keys = int_keys(batch.column(0))
             ok = keys >= 0
             self.present[keys[ok]] = True
             if typed:
@@ -85,7 +85,7 @@ class CaseIndex:
 
     def _keys(self, column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         """Keys as integers (NULL → -1) and whether each is a staged case."""
-        keys = _ints(column)
+        keys = int_keys(column)
         inside = (keys >= 0) & (keys < self.present.size)
         ok = inside.copy()
         ok[inside] = self.present[keys[inside]]
@@ -100,7 +100,7 @@ class CaseIndex:
         orphans, clash = 0, 0
         conflicts = conflicts and "CASE_TYPE" in pq.read_schema(path).names
         columns = [key, "CASE_TYPE"] if conflicts else [key]
-        for batch in pq.ParquetFile(path).iter_batches(columns=columns, batch_size=_BATCH):
+        for batch in pq.ParquetFile(path).iter_batches(columns=columns, batch_size=KEY_BATCH):
             keys, ok = self._keys(batch.column(0))
             orphans += int(((keys != -1) & ~ok).sum())
             if conflicts:

@@ -15,7 +15,10 @@ The model's SQL is compiled once, over named views (:data:`INPUT_VIEWS`, :func:`
 1. **Scatter.** ``A_TblCase``, ``B_TblProceeding`` and ``tbl_Court_Appln`` (the model's
    columns only) are written once as hive-partitioned Parquet by bucket. An application
    belongs to the bucket of its case: its own ``IDNCASE``, else its proceeding's (the rule of
-   ``applications.idncase``), found by one join on the two key columns.
+   ``applications.idncase``). Its proceeding's bucket is read from a dense array indexed by
+   ``IDNPROCEEDING`` (2 bytes per id, ~40 MB for a full release), built in one pass over the
+   staged proceedings: a join would hold every proceeding in a hash table, the one part of the
+   scatter that grows with the release. Ids too large for the array fall back to that join.
 2. **Crossings.** An application whose ``IDNCASE`` and whose proceeding's ``IDNCASE`` fall in
    different buckets (the files disagree; rare) needs that proceeding's rows from the other
    bucket. After the case-level tables are built, those rows (model ``proceedings`` and
@@ -34,7 +37,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from immfacts.model.staged import MAIN_COLUMNS, literal, quote, select_sql, staged_files
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from immfacts.ingest.relations import DENSE_LIMIT, KEY_BATCH, int_keys, largest_key
+from immfacts.model.staged import (
+    MAIN_COLUMNS,
+    literal,
+    quote,
+    select_sql,
+    staged_columns,
+    staged_files,
+)
 
 CASES_PER_BUCKET = 250_000
 INPUT_VIEWS = {table: f"model_in_{table}" for table in MAIN_COLUMNS}
@@ -77,6 +92,27 @@ def _bucket(key: str, k: int) -> str:
     return f"hash(coalesce({key}, 0)) % {k}"
 
 
+def _with_proceeding_bucket(files: list[str], index: np.ndarray) -> pa.RecordBatchReader:
+    """The staged applications (the model's columns), batch by batch, each row with ``_pb``:
+    the bucket of its proceeding from ``index`` (NULL when there is no such proceeding)."""
+    have = staged_columns(files)
+    columns = [have[c.upper()] for c in MAIN_COLUMNS["tbl_Court_Appln"] if c.upper() in have]
+    key = columns.index(have["IDNPROCEEDING"])
+    fields = pq.read_schema(files[0])
+    schema = pa.schema([fields.field(c) for c in columns] + [pa.field("_pb", pa.int16())])
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for f in files:
+            for batch in pq.ParquetFile(f).iter_batches(columns=columns, batch_size=KEY_BATCH):
+                ids = int_keys(batch.column(key))
+                inside = (ids >= 0) & (ids < index.size)
+                pb = np.full(len(ids), -1, dtype=np.int16)
+                pb[inside] = index[ids[inside]]
+                yield pa.RecordBatch.from_arrays([*batch.columns, pa.array(pb, mask=pb < 0)], schema=schema)
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
+
+
 class Buckets:
     """The buckets of one model build: inputs scattered under ``building/.buckets``, parts
     written under ``building``."""
@@ -109,15 +145,51 @@ class Buckets:
         self._scatter(
             "B_TblProceeding", f"SELECT *, {_bucket('IDNCASE', self.k)} AS {_B} FROM {proc}"
         )
-        self._scatter(
-            "tbl_Court_Appln",
-            (
-                f"SELECT a.*, {_bucket('coalesce(a.IDNCASE, p.IDNCASE)', self.k)} AS {_B}, "
-                f"CASE WHEN p.IDNPROCEEDING IS NOT NULL THEN {_bucket('p.IDNCASE', self.k)} END AS {_PB} "
-                f"FROM {appl} a LEFT JOIN (SELECT IDNPROCEEDING, IDNCASE FROM {proc}) p "
-                "ON a.IDNPROCEEDING = p.IDNPROCEEDING"
-            ),
-        )
+        files = {t: staged_files(self.release_dir, t) for t in ("B_TblProceeding", "tbl_Court_Appln")}
+        index = self._proceeding_buckets(files["B_TblProceeding"])
+        if index is None or "IDNPROCEEDING" not in staged_columns(files["tbl_Court_Appln"]):
+            self._scatter(  # the same assignment as a join, in DuckDB
+                "tbl_Court_Appln",
+                (
+                    f"SELECT a.*, {_bucket('coalesce(a.IDNCASE, p.IDNCASE)', self.k)} AS {_B}, "
+                    f"CASE WHEN p.IDNPROCEEDING IS NOT NULL THEN {_bucket('p.IDNCASE', self.k)} END AS {_PB} "
+                    f"FROM {appl} a LEFT JOIN (SELECT IDNPROCEEDING, IDNCASE FROM {proc}) p "
+                    "ON a.IDNPROCEEDING = p.IDNPROCEEDING"
+                ),
+            )
+            return
+        view = "model_scatter_applications"
+        self.con.con.register(view, _with_proceeding_bucket(files["tbl_Court_Appln"], index))
+        try:
+            typed = select_sql("tbl_Court_Appln", files["tbl_Court_Appln"], source=view, extra=("_pb",))
+            self._scatter(
+                "tbl_Court_Appln",
+                (
+                    f"SELECT * EXCLUDE (_pb), CASE WHEN IDNCASE IS NULL AND _pb IS NOT NULL THEN _pb::UBIGINT "
+                    f"ELSE {_bucket('IDNCASE', self.k)} END AS {_B}, _pb::UBIGINT AS {_PB} FROM ({typed})"
+                ),
+            )
+        finally:
+            self.con.con.unregister(view)
+
+    def _proceeding_buckets(self, files: list[str]) -> np.ndarray | None:
+        """The bucket of every staged proceeding, indexed by ``IDNPROCEEDING`` (-1: no such
+        proceeding); None where the ids are too large for a dense array, or there are too many
+        buckets for 16 bits. EOIR's ids are dense: ~40 MB for a full release."""
+        key = staged_columns(files).get("IDNPROCEEDING")
+        if key is None or self.k >= 1 << 15:
+            return None
+        top = largest_key(pq.ParquetFile(files[0]), key) if len(files) == 1 else DENSE_LIMIT
+        if top >= DENSE_LIMIT:
+            return None
+        index = np.full(top + 1, -1, dtype=np.int16)
+        reader = self.con.con.sql(
+            f"SELECT IDNPROCEEDING, {_bucket('IDNCASE', self.k)} FROM ({select_sql('B_TblProceeding', files)}) "
+            "WHERE IDNPROCEEDING IS NOT NULL"
+        ).to_arrow_reader(KEY_BATCH)
+        for batch in reader:
+            index[int_keys(batch.column(0))] = batch.column(1).to_numpy().astype(np.int16)
+        return index
 
     def _scatter(self, table: str, sql: str) -> None:
         out = self.scratch / table

@@ -64,26 +64,32 @@ def staged_files(release_dir: Path, table: str) -> list[str]:
     return [str(path)] if path.exists() else []
 
 
-def select_sql(table: str, files: list[str]) -> str:
-    """SQL reading the model's columns of ``table`` from Parquet ``files``, typed as the
-    registry says: a column the files lack is a typed NULL, and no files give no rows."""
+def staged_columns(files: list[str]) -> dict[str, str]:
+    """The columns of staged Parquet ``files``, as {upper-cased name: actual name}."""
+    if not files:
+        return {}
+    import pyarrow.parquet as pq
+
+    return {n.upper(): n for n in pq.read_schema(files[0]).names}
+
+
+def select_sql(table: str, files: list[str], source: str | None = None, extra: tuple[str, ...] = ()) -> str:
+    """SQL reading the model's columns of ``table`` from Parquet ``files`` (or from the relation
+    named ``source``, which has the files' columns and ``extra`` ones, passed through), typed as
+    the registry says: a column the files lack is a typed NULL, and no files give no rows."""
     def sql_type(c: str) -> str:
         spec = registry().get(table)
         col = spec.column(c) if spec else None
         return col.type if col and col.type in _IBIS_TYPES else "VARCHAR"
 
-    have: dict[str, str] = {}
-    if files:
-        import pyarrow.parquet as pq
-
-        have = {n.upper(): n for n in pq.read_schema(files[0]).names}
+    have = staged_columns(files)
     cols = ", ".join(
         f'CAST({quote(have[c.upper()]) if c.upper() in have else "NULL"} AS {sql_type(c)}) AS {quote(c)}'
         for c in MAIN_COLUMNS[table]
-    )
+    ) + "".join(f", {quote(c)}" for c in extra)
     if not files:
         return f"SELECT {cols} WHERE false"
-    return f"SELECT {cols} FROM read_parquet([{', '.join(literal(f) for f in files)}])"
+    return f"SELECT {cols} FROM {source or 'read_parquet([' + ', '.join(literal(f) for f in files) + '])'}"
 
 
 def quote(name: str) -> str:
