@@ -42,6 +42,23 @@ def parquet_glob(path: str | os.PathLike[str]) -> str:
     return str(Path(path) / "part-*.parquet") if Path(path).is_dir() else str(path)
 
 
+# DuckDB settings of every database a build opens (the ingest's, a model built on its own):
+# hand freed memory back to the system promptly. Several threads (the loads, the model, the
+# checks) allocate in DuckDB at once, and its allocator otherwise keeps what each freed.
+# Scale 0.1, 3 runs each: peak RSS 757-811 MB instead of 819-927 MB, the same speed.
+BUILD_SETTINGS = {
+    "allocator_flush_threshold": "8MB",
+    "allocator_bulk_deallocation_flush_threshold": "16MB",
+    "allocator_background_threads": True,
+}
+
+
+def tune_for_builds(con: Any) -> None:
+    """Apply :data:`BUILD_SETTINGS` to a DuckDB connection (or anything with ``execute``)."""
+    for name, value in BUILD_SETTINGS.items():
+        con.execute(f"SET {name} = {value!r}" if isinstance(value, str) else f"SET {name} = {str(value).lower()}")
+
+
 @dataclass(frozen=True)
 class ReleaseInfo:
     """What a warehouse knows about one ingested release."""

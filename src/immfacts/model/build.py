@@ -32,7 +32,7 @@ from ibis import _
 from immfacts.errors import IngestError
 from immfacts.model import asylum, buckets, cases, decode, proceedings, spells, staged
 from immfacts.model.rules import DEFAULT_RULES, ModelRules
-from immfacts.warehouse import parquet_files
+from immfacts.warehouse import parquet_files, tune_for_builds
 
 log = logging.getLogger("immfacts.model")
 
@@ -51,6 +51,7 @@ def _connect(tmp: Path, duckdb_con: Any = None) -> Any:
         limit = os.environ.get("IMMFACTS_MEMORY_LIMIT", "4GB")
         con.raw_sql(f"SET memory_limit='{limit}'")
         con.raw_sql(f"SET temp_directory='{tmp.as_posix()}'")
+        tune_for_builds(con.con)
     con.raw_sql("SET preserve_insertion_order=false")
     con.raw_sql("SET enable_progress_bar=false")  # ingest shows its own progress
     return con
