@@ -12,7 +12,10 @@ import sys
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "model"))
 import helpers  # noqa: E402
@@ -118,24 +121,44 @@ def test_a_release_without_applications_is_built_in_buckets(tmp_path):
         assert _differing_rows(whole, parts, table) == [], table
 
 
-def test_applications_find_their_bucket_by_a_dense_index_or_else_by_a_join(built, tmp_path, monkeypatch):
-    """Applications are scattered to their case's bucket through a dense array of every
-    proceeding's bucket (EOIR's ids are dense); ids too large for one fall back to a join in
-    DuckDB. Both give the one-piece model: the fixture has an application without IDNCASE
-    (5012, its proceeding's case decides), one whose proceeding does not exist (5013) and two
-    whose case and proceeding disagree (5011, 5015)."""
+def test_applications_find_their_bucket_by_a_dense_index_or_else_by_search(built, tmp_path, monkeypatch):
+    """Applications are scattered to their case's bucket through an array of every
+    proceeding's bucket indexed by id (EOIR's ids are dense); ids far beyond the row count are
+    kept apart and searched. Both give the one-piece model: the fixture has an application
+    without IDNCASE (5012, its proceeding's case decides), one whose proceeding does not exist
+    (5013) and two whose case and proceeding disagree (5011, 5015)."""
     whole = built[None][0]
     names = helpers.all_fixtures()
-    used = []
-    real = buckets._with_proceeding_bucket
-    monkeypatch.setattr(buckets, "_with_proceeding_bucket", lambda *a: used.append(a) or real(*a))
-    dense = helpers.make_release(tmp_path / "dense", names, build=False)
-    build_model(dense, cases_per_bucket=3)
-    assert len(used) == 1
-    monkeypatch.setattr(buckets, "DENSE_LIMIT", 0)
-    joined = helpers.make_release(tmp_path / "joined", names, build=False)
-    build_model(joined, cases_per_bucket=3)
-    assert len(used) == 1  # the join, this time
-    for table in MODEL_TABLES:
-        assert _differing_rows(whole, dense, table) == [], table
-        assert _differing_rows(whole, joined, table) == [], table
+    for slack in (buckets.NEAR_SLACK, 0):  # every fixture id in the array / none of them
+        monkeypatch.setattr(buckets, "NEAR_SLACK", slack)
+        rel = helpers.make_release(tmp_path / f"slack{slack}", names, build=False)
+        build_model(rel, cases_per_bucket=3)
+        for table in MODEL_TABLES:
+            assert _differing_rows(whole, rel, table) == [], (slack, table)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ids=st.lists(st.one_of(st.integers(0, 300), st.integers(10**9, 10**9 + 50)), max_size=60, unique=True),
+    probes=st.lists(st.one_of(st.integers(-1, 300), st.integers(10**9 - 5, 10**9 + 60)), max_size=80),
+    slack=st.sampled_from([0, 16, 1 << 20]),
+)
+def test_proceeding_buckets_find_every_id_near_or_far(tmp_path_factory, ids, probes, slack):
+    """ProceedingBuckets.lookup answers what a dictionary of the staged proceedings answers,
+    for ids in its array, ids far beyond it, NULL (-1) and ids that are not there."""
+    path = tmp_path_factory.mktemp("pb") / "B_TblProceeding.parquet"
+    k = 7
+    con = duckdb.connect()
+    con.sql(
+        f"COPY (SELECT unnest({ids or [0]}::BIGINT[]) AS IDNPROCEEDING, 1000 - IDNPROCEEDING % 97 AS IDNCASE "
+        f"{'' if ids else 'LIMIT 0'}) TO '{path}' (FORMAT parquet)"
+    )
+    truth = dict(con.sql(f"SELECT IDNPROCEEDING, hash(IDNCASE) % {k} FROM '{path}'").fetchall())
+    old = buckets.NEAR_SLACK
+    buckets.NEAR_SLACK = slack
+    try:
+        index = buckets.ProceedingBuckets([str(path)], k, con)
+    finally:
+        buckets.NEAR_SLACK = old
+    got = index.lookup(np.array(probes, dtype=np.int64)).tolist()
+    assert got == [truth.get(p, -1) for p in probes]

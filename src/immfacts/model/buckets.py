@@ -15,10 +15,11 @@ The model's SQL is compiled once, over named views (:data:`INPUT_VIEWS`, :func:`
 1. **Scatter.** ``A_TblCase``, ``B_TblProceeding`` and ``tbl_Court_Appln`` (the model's
    columns only) are written once as hive-partitioned Parquet by bucket. An application
    belongs to the bucket of its case: its own ``IDNCASE``, else its proceeding's (the rule of
-   ``applications.idncase``). Its proceeding's bucket is read from a dense array indexed by
-   ``IDNPROCEEDING`` (2 bytes per id, ~40 MB for a full release), built in one pass over the
-   staged proceedings: a join would hold every proceeding in a hash table, the one part of the
-   scatter that grows with the release. Ids too large for the array fall back to that join.
+   ``applications.idncase``). Its proceeding's bucket comes from :class:`ProceedingBuckets`,
+   an array indexed by ``IDNPROCEEDING`` built in one pass over the staged proceedings: a
+   join would hold every proceeding in a hash table, the part of the scatter that grew most
+   with the release. Each thread's partition buffers are divided among the buckets, so they
+   too stay the same size at every scale.
 2. **Crossings.** An application whose ``IDNCASE`` and whose proceeding's ``IDNCASE`` fall in
    different buckets (the files disagree; rare) needs that proceeding's rows from the other
    bucket. After the case-level tables are built, those rows (model ``proceedings`` and
@@ -41,7 +42,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from immfacts.ingest.relations import DENSE_LIMIT, KEY_BATCH, int_keys, largest_key
+from immfacts.ingest.relations import KEY_BATCH, int_keys, largest_key
 from immfacts.model.staged import (
     MAIN_COLUMNS,
     literal,
@@ -57,9 +58,13 @@ _B, _PB = (
     "_bucket",
     "_proc_bucket",
 )  # an application's bucket, and its proceeding's (NULL without one)
-# Rows a thread buffers before flushing its partitions while scattering (DuckDB's default,
-# 524,288, would hold a sizeable share of a large table in memory).
-_SCATTER_FLUSH_ROWS = 16_384
+# Rows a thread buffers per partition before flushing it while scattering: DuckDB's default,
+# 524,288, would hold a sizeable share of a large table in memory. Divided among the buckets,
+# so that a thread's buffers stay the same size at every scale (16,384 rows per partition at
+# 0.1; 2,048 at full size, where 16,384 cost ~200 MB more).
+_SCATTER_BUFFER_ROWS = 98_304
+NEAR_SLACK = 1 << 20  # proceeding ids held in ProceedingBuckets' array beyond 2 per row
+_SCATTER_MIN_FLUSH = 2_048
 
 
 def part_view(name: str) -> str:
@@ -92,25 +97,73 @@ def _bucket(key: str, k: int) -> str:
     return f"hash(coalesce({key}, 0)) % {k}"
 
 
-def _with_proceeding_bucket(files: list[str], index: np.ndarray) -> pa.RecordBatchReader:
-    """The staged applications (the model's columns), batch by batch, each row with ``_pb``:
-    the bucket of its proceeding from ``index`` (NULL when there is no such proceeding)."""
-    have = staged_columns(files)
-    columns = [have[c.upper()] for c in MAIN_COLUMNS["tbl_Court_Appln"] if c.upper() in have]
-    key = columns.index(have["IDNPROCEEDING"])
-    fields = pq.read_schema(files[0])
-    schema = pa.schema([fields.field(c) for c in columns] + [pa.field("_pb", pa.int16())])
+class ProceedingBuckets:
+    """The bucket of every staged proceeding, by ``IDNPROCEEDING``. EOIR's ids are dense, so
+    ids below a bound that follows the row count (2 × rows + :data:`NEAR_SLACK`) index an
+    array (2 bytes per id value: ~35-65 MB for a full release); the rare ids above it (an id
+    far out of range, which releases carry) are kept sorted beside it and found by binary
+    search."""
 
-    def batches() -> Iterator[pa.RecordBatch]:
+    def __init__(self, files: list[str], k: int, con: Any) -> None:
+        self.dtype = np.int16 if k < 1 << 15 else np.int32
+        have = staged_columns(files)
+        top, rows = -1, 0
         for f in files:
-            for batch in pq.ParquetFile(f).iter_batches(columns=columns, batch_size=KEY_BATCH):
-                ids = int_keys(batch.column(key))
-                inside = (ids >= 0) & (ids < index.size)
-                pb = np.full(len(ids), -1, dtype=np.int16)
-                pb[inside] = index[ids[inside]]
-                yield pa.RecordBatch.from_arrays([*batch.columns, pa.array(pb, mask=pb < 0)], schema=schema)
+            pf = pq.ParquetFile(f)
+            rows += pf.metadata.num_rows
+            if "IDNPROCEEDING" in have:
+                top = max(top, largest_key(pf, have["IDNPROCEEDING"]))
+        self.near = np.full(max(0, min(top + 1, 2 * rows + NEAR_SLACK)), -1, dtype=self.dtype)
+        far_ids, far_buckets = [], []
+        reader = con.sql(
+            f"SELECT IDNPROCEEDING, {_bucket('IDNCASE', k)} FROM ({select_sql('B_TblProceeding', files)}) "
+            "WHERE IDNPROCEEDING IS NOT NULL"
+        ).to_arrow_reader(KEY_BATCH)
+        for batch in reader:
+            ids, buckets = int_keys(batch.column(0)), batch.column(1).to_numpy().astype(self.dtype)
+            near = ids < self.near.size
+            self.near[ids[near]] = buckets[near]
+            if not near.all():
+                far_ids.append(ids[~near])
+                far_buckets.append(buckets[~near])
+        ids = np.concatenate(far_ids) if far_ids else np.empty(0, dtype=np.int64)
+        order = np.argsort(ids, kind="stable")
+        self.far_ids = ids[order]
+        self.far_buckets = (np.concatenate(far_buckets) if far_buckets else np.empty(0, self.dtype))[order]
 
-    return pa.RecordBatchReader.from_batches(schema, batches())
+    def lookup(self, ids: np.ndarray) -> np.ndarray:
+        """The bucket of each proceeding id (int64, -1 for NULL); -1 where there is no such
+        proceeding."""
+        out = np.full(ids.size, -1, dtype=self.dtype)
+        near = (ids >= 0) & (ids < self.near.size)
+        out[near] = self.near[ids[near]]
+        far = ids >= self.near.size
+        if far.any() and self.far_ids.size:
+            want = ids[far]
+            pos = np.minimum(np.searchsorted(self.far_ids, want), self.far_ids.size - 1)
+            out[far] = np.where(self.far_ids[pos] == want, self.far_buckets[pos], -1)
+        return out
+
+    def applications(self, files: list[str]) -> pa.RecordBatchReader:
+        """The staged applications (the model's columns), batch by batch, each row with
+        ``_pb``: the bucket of its proceeding (NULL when there is no such proceeding)."""
+        have = staged_columns(files)
+        columns = [have[c.upper()] for c in MAIN_COLUMNS["tbl_Court_Appln"] if c.upper() in have]
+        fields = pq.read_schema(files[0])
+        schema = pa.schema([fields.field(c) for c in columns] + [pa.field("_pb", pa.from_numpy_dtype(self.dtype))])
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            for f in files:
+                for batch in pq.ParquetFile(f).iter_batches(columns=columns, batch_size=KEY_BATCH):
+                    ids = (
+                        int_keys(batch.column(columns.index(have["IDNPROCEEDING"])))
+                        if "IDNPROCEEDING" in have
+                        else np.full(batch.num_rows, -1, dtype=np.int64)
+                    )
+                    pb = self.lookup(ids)
+                    yield pa.RecordBatch.from_arrays([*batch.columns, pa.array(pb, mask=pb < 0)], schema=schema)
+
+        return pa.RecordBatchReader.from_batches(schema, batches())
 
 
 class Buckets:
@@ -138,30 +191,18 @@ class Buckets:
         if self.k == 1:
             return
         self.scratch.mkdir(parents=True, exist_ok=True)
-        self._sql(f"SET partitioned_write_flush_threshold = {_SCATTER_FLUSH_ROWS}")
-        staged = {t: f"({select_sql(t, staged_files(self.release_dir, t))})" for t in MAIN_COLUMNS}
-        case, proc, appl = staged["A_TblCase"], staged["B_TblProceeding"], staged["tbl_Court_Appln"]
-        self._scatter("A_TblCase", f"SELECT *, {_bucket('IDNCASE', self.k)} AS {_B} FROM {case}")
-        self._scatter(
-            "B_TblProceeding", f"SELECT *, {_bucket('IDNCASE', self.k)} AS {_B} FROM {proc}"
-        )
-        files = {t: staged_files(self.release_dir, t) for t in ("B_TblProceeding", "tbl_Court_Appln")}
-        index = self._proceeding_buckets(files["B_TblProceeding"])
-        if index is None or "IDNPROCEEDING" not in staged_columns(files["tbl_Court_Appln"]):
-            self._scatter(  # the same assignment as a join, in DuckDB
-                "tbl_Court_Appln",
-                (
-                    f"SELECT a.*, {_bucket('coalesce(a.IDNCASE, p.IDNCASE)', self.k)} AS {_B}, "
-                    f"CASE WHEN p.IDNPROCEEDING IS NOT NULL THEN {_bucket('p.IDNCASE', self.k)} END AS {_PB} "
-                    f"FROM {appl} a LEFT JOIN (SELECT IDNPROCEEDING, IDNCASE FROM {proc}) p "
-                    "ON a.IDNPROCEEDING = p.IDNPROCEEDING"
-                ),
-            )
+        self._sql(f"SET partitioned_write_flush_threshold = {max(_SCATTER_MIN_FLUSH, _SCATTER_BUFFER_ROWS // self.k)}")
+        for table in ("A_TblCase", "B_TblProceeding"):
+            typed = select_sql(table, staged_files(self.release_dir, table))
+            self._scatter(table, f"SELECT *, {_bucket('IDNCASE', self.k)} AS {_B} FROM ({typed})")
+        appl = staged_files(self.release_dir, "tbl_Court_Appln")
+        if not appl:  # (an optional table): no rows to scatter
             return
+        index = ProceedingBuckets(staged_files(self.release_dir, "B_TblProceeding"), self.k, self.con.con)
         view = "model_scatter_applications"
-        self.con.con.register(view, _with_proceeding_bucket(files["tbl_Court_Appln"], index))
+        self.con.con.register(view, index.applications(appl))
         try:
-            typed = select_sql("tbl_Court_Appln", files["tbl_Court_Appln"], source=view, extra=("_pb",))
+            typed = select_sql("tbl_Court_Appln", appl, source=view, extra=("_pb",))
             self._scatter(
                 "tbl_Court_Appln",
                 (
@@ -171,25 +212,6 @@ class Buckets:
             )
         finally:
             self.con.con.unregister(view)
-
-    def _proceeding_buckets(self, files: list[str]) -> np.ndarray | None:
-        """The bucket of every staged proceeding, indexed by ``IDNPROCEEDING`` (-1: no such
-        proceeding); None where the ids are too large for a dense array, or there are too many
-        buckets for 16 bits. EOIR's ids are dense: ~40 MB for a full release."""
-        key = staged_columns(files).get("IDNPROCEEDING")
-        if key is None or self.k >= 1 << 15:
-            return None
-        top = largest_key(pq.ParquetFile(files[0]), key) if len(files) == 1 else DENSE_LIMIT
-        if top >= DENSE_LIMIT:
-            return None
-        index = np.full(top + 1, -1, dtype=np.int16)
-        reader = self.con.con.sql(
-            f"SELECT IDNPROCEEDING, {_bucket('IDNCASE', self.k)} FROM ({select_sql('B_TblProceeding', files)}) "
-            "WHERE IDNPROCEEDING IS NOT NULL"
-        ).to_arrow_reader(KEY_BATCH)
-        for batch in reader:
-            index[int_keys(batch.column(0))] = batch.column(1).to_numpy().astype(np.int16)
-        return index
 
     def _scatter(self, table: str, sql: str) -> None:
         out = self.scratch / table
