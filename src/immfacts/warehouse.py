@@ -37,6 +37,16 @@ def parquet_files(path: str | os.PathLike[str]) -> list[str]:
     return sorted(str(p) for p in path.glob("part-*.parquet")) if path.is_dir() else [str(path)]
 
 
+def quote(name: str) -> str:
+    """A SQL identifier, quoted for DuckDB."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text: str | os.PathLike[str]) -> str:
+    """A SQL string literal (e.g. a file path), quoted for DuckDB."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
 def parquet_glob(path: str | os.PathLike[str]) -> str:
     """What DuckDB's ``read_parquet`` reads a table from: ``path``, or its parts."""
     return str(Path(path) / "part-*.parquet") if Path(path).is_dir() else str(path)

@@ -32,15 +32,14 @@ import re
 import duckdb
 
 from immfacts.ingest.layout import NULL_TOKENS_UPPER, Column, Layout
+from immfacts.warehouse import literal
 
 KIND_NAMES = {"nt": "null_tokens", "tr": "trimmed", "bd": "bad_dates", "ic": "invalid_codes"}
 _DATE_RX = "'^[0-9]{4}-[0-9]{2}-[0-9]{2}'"
-_TOKENS_SQL = "(" + ", ".join("'" + t.replace("'", "''") + "'" for t in NULL_TOKENS_UPPER) + ")"
+_TOKENS_SQL = "(" + ", ".join(literal(t) for t in NULL_TOKENS_UPPER) + ")"
 
 
-def q(s: str) -> str:
-    """A SQL string literal."""
-    return "'" + s.replace("'", "''") + "'"
+q = literal  # a SQL string literal
 
 
 def ident(s: str) -> str:

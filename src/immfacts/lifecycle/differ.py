@@ -41,7 +41,7 @@ import duckdb
 from immfacts.errors import InputError, InvalidQueryError
 from immfacts.lifecycle import schema_diff
 from immfacts.paths import resolve_warehouse
-from immfacts.warehouse import ReleaseInfo, Warehouse, parquet_files, parquet_glob
+from immfacts.warehouse import ReleaseInfo, Warehouse, literal, parquet_files, parquet_glob
 
 DEFAULT_THRESHOLDS = {"cases": 0.001, "proceedings": 0.001, "applications": 0.005}
 SAMPLE_IDS = 20
@@ -158,18 +158,14 @@ def _view(con: duckdb.DuckDBPyConnection, name: str, path: Path, cols: dict[str,
         select = ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in cols.items())
         con.execute(f"CREATE VIEW {name} AS SELECT {select} WHERE false")
         return False
-    names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{_q(path)}')").fetchall()]
+    names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal(path)})").fetchall()]
     have = {c.lower(): c for c in names}
     parts = []
     for c, t in cols.items():
         src = have.get(c.lower())
         parts.append(f'CAST("{src}" AS {t}) AS {c}' if src else f"CAST(NULL AS {t}) AS {c}")
-    con.execute(f"CREATE VIEW {name} AS SELECT {', '.join(parts)} FROM read_parquet('{_q(path)}')")
+    con.execute(f"CREATE VIEW {name} AS SELECT {', '.join(parts)} FROM read_parquet({literal(path)})")
     return True
-
-
-def _q(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def _fy(expr: str) -> str:
@@ -389,7 +385,7 @@ def _table_counts(con: duckdb.DuckDBPyConnection, old: ReleaseInfo, new: Release
         counts = []
         for r in (old, new):
             p = r.table_path(t)
-            counts.append(con.execute(f"SELECT count(*) FROM read_parquet('{_q(p)}')").fetchone()[0] if p.exists() else None)
+            counts.append(con.execute(f"SELECT count(*) FROM read_parquet({literal(p)})").fetchone()[0] if p.exists() else None)
         o, n = counts
         delta = (n or 0) - (o or 0)
         out[t] = {"old": o, "new": n, "delta": delta, "delta_share": (delta / o) if o else None}
@@ -435,10 +431,10 @@ def compare(old: ReleaseInfo, new: ReleaseInfo, thresholds: dict[str, float] | N
         model_procs = all(_has_model(r, "proceedings", ("idnproceeding", "outcome_class")) for r in (old, new))
         for r, rel in (("o", old), ("n", new)):
             if model_cases:
-                con.execute(f"CREATE VIEW {r}_model_cases AS SELECT * FROM read_parquet('{_q(parquet_glob(rel.path / 'model' / 'cases.parquet'))}')")
+                con.execute(f"CREATE VIEW {r}_model_cases AS SELECT * FROM read_parquet({literal(parquet_glob(rel.path / 'model' / 'cases.parquet'))})")
             if model_procs:
                 con.execute(
-                    f"CREATE VIEW {r}_model_proceedings AS SELECT * FROM read_parquet('{_q(parquet_glob(rel.path / 'model' / 'proceedings.parquet'))}')"
+                    f"CREATE VIEW {r}_model_proceedings AS SELECT * FROM read_parquet({literal(parquet_glob(rel.path / 'model' / 'proceedings.parquet'))})"
                 )
         records = {e: _records(con, e) for e in ENTITIES}
         procs = _proceeding_outcomes(con, model_procs)  # before cases: they reuse its table

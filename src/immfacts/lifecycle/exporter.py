@@ -34,7 +34,7 @@ from immfacts.lifecycle import describe, formats
 from immfacts.lifecycle.lookups import coded_columns, shape
 from immfacts.lifecycle.progress import bar
 from immfacts.schema import find_table
-from immfacts.warehouse import ReleaseInfo, Warehouse, parquet_glob
+from immfacts.warehouse import ReleaseInfo, Warehouse, literal, parquet_glob
 
 MODEL_TABLES = ("cases", "proceedings", "applications", "asylum_cases", "case_spells", "asylum_application_spells")
 FORMATS = {"parquet": "parquet", "csv": "csv", "dta": "dta", "sqlite": "db"}
@@ -70,10 +70,6 @@ class Source:
     name: str  # as exported (model name, registry table name, lookup name)
     kind: str
     path: Path
-
-
-def _q(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def _lookup_file(rel: ReleaseInfo, name: str) -> Path | None:
@@ -144,13 +140,13 @@ def _label_joins(
             kind = "O" if col.upper() == "OTHER_COMP" else "C"
             sub = (
                 f'SELECT upper(trim("{ct}")) AS ct, upper(trim("{code}")) AS code, min(trim("{sh.label}")) AS label '
-                f"FROM read_parquet('{_q(lk_path)}') WHERE upper(trim(\"{dtype}\")) = '{kind}' GROUP BY 1, 2"
+                f"FROM read_parquet({literal(lk_path)}) WHERE upper(trim(\"{dtype}\")) = '{kind}' GROUP BY 1, 2"
             )
             on = f"{alias}.ct = upper(trim(s.\"{upper['CASE_TYPE']}\")) AND {alias}.code = {code_expr}"
         elif len(sh.key) == 1:
             sub = (
                 f'SELECT upper(trim(CAST("{sh.code}" AS VARCHAR))) AS code, min(trim(CAST("{sh.label}" AS VARCHAR))) AS label '
-                f"FROM read_parquet('{_q(lk_path)}') WHERE \"{sh.code}\" IS NOT NULL GROUP BY 1"
+                f"FROM read_parquet({literal(lk_path)}) WHERE \"{sh.code}\" IS NOT NULL GROUP BY 1"
             )
             on = f"{alias}.code = {code_expr}"
         else:
@@ -198,7 +194,7 @@ def export(
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     try:
-        all_cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{_q(parquet_glob(src.path))}')").fetchall()]
+        all_cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal(parquet_glob(src.path))})").fetchall()]
         cols = all_cols
         if columns:
             by_lower = {c.lower(): c for c in all_cols}
@@ -211,7 +207,7 @@ def export(
             cols = [by_lower[c.lower()] for c in columns]
         select, joins, labels = _label_joins(rel, src, cols, all_cols)
         order = _order_key(src, cols)
-        sql = f"SELECT {', '.join(select)} FROM read_parquet('{_q(parquet_glob(src.path))}') s {' '.join(joins)}"
+        sql = f"SELECT {', '.join(select)} FROM read_parquet({literal(parquet_glob(src.path))}) s {' '.join(joins)}"
         if order:
             sql += f' ORDER BY s."{order}"'
         out_types = con.execute(f"DESCRIBE {sql}").fetchall()
@@ -235,7 +231,7 @@ def export(
         else:
             with bar(f"exporting {src.name}", enabled=progress, unit="rows") as update:
                 formats.write_sqlite(con, sql, target, src.name, provenance, on_progress=update)
-        rows = con.execute(f"SELECT count(*) FROM read_parquet('{_q(parquet_glob(src.path))}')").fetchone()[0]
+        rows = con.execute(f"SELECT count(*) FROM read_parquet({literal(parquet_glob(src.path))})").fetchone()[0]
     finally:
         con.close()
 

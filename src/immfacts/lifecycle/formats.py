@@ -20,6 +20,8 @@ from typing import Any
 
 import duckdb
 
+from immfacts.warehouse import literal
+
 BATCH = 50_000
 STATA_NAME_MAX = 32
 STATA_LABEL_MAX = 80
@@ -31,22 +33,18 @@ STATA_RESERVED = {
 KEY_COLUMNS = re.compile(r"^idn(case|proceeding|proceedingappln)$", re.IGNORECASE)
 
 
-def _q(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
 # --- Parquet and CSV: straight from DuckDB -------------------------------------------------
 def write_parquet(con: duckdb.DuckDBPyConnection, sql: str, path: Path, provenance: dict[str, Any]) -> None:
     """``COPY`` to Parquet (zstd), with the provenance JSON in the file's key-value metadata."""
     meta = json.dumps(provenance, default=str).replace("'", "''")
     con.execute(
-        f"COPY ({sql}) TO '{_q(path)}' (FORMAT parquet, COMPRESSION zstd, KV_METADATA {{immfacts: '{meta}'}})"
+        f"COPY ({sql}) TO {literal(path)} (FORMAT parquet, COMPRESSION zstd, KV_METADATA {{immfacts: '{meta}'}})"
     )
 
 
 def write_csv(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> None:
     """``COPY`` to a comma-separated file with a header row (UTF-8, ISO dates)."""
-    con.execute(f"COPY ({sql}) TO '{_q(path)}' (FORMAT csv, HEADER, DELIMITER ',')")
+    con.execute(f"COPY ({sql}) TO {literal(path)} (FORMAT csv, HEADER, DELIMITER ',')")
 
 
 # --- Stata ---------------------------------------------------------------------------------

@@ -43,14 +43,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from immfacts.ingest.relations import KEY_BATCH, int_keys, largest_key
-from immfacts.model.staged import (
-    MAIN_COLUMNS,
-    literal,
-    quote,
-    select_sql,
-    staged_columns,
-    staged_files,
-)
+from immfacts.model.staged import MAIN_COLUMNS, select_sql, staged_columns, staged_files
+from immfacts.warehouse import literal, quote
 
 CASES_PER_BUCKET = 250_000
 INPUT_VIEWS = {table: f"model_in_{table}" for table in MAIN_COLUMNS}

@@ -32,7 +32,7 @@ from ibis import _
 from immfacts.errors import IngestError
 from immfacts.model import asylum, buckets, cases, decode, proceedings, spells, staged
 from immfacts.model.rules import DEFAULT_RULES, ModelRules
-from immfacts.warehouse import parquet_files, tune_for_builds
+from immfacts.warehouse import literal, parquet_files, tune_for_builds
 
 log = logging.getLogger("immfacts.model")
 
@@ -71,7 +71,7 @@ def _write_parquet(con: Any, sql: str, path: Path) -> None:
     memory (and spills the rest) — slower, but the ingest completes. ``threads`` is a setting
     of the whole database: during an ingest the table loads running meanwhile get one thread
     too, until the setting is restored."""
-    copy = f"COPY ({sql}) TO {staged.literal(path)} (FORMAT parquet, {_COPY_OPTIONS})"
+    copy = f"COPY ({sql}) TO {literal(path)} (FORMAT parquet, {_COPY_OPTIONS})"
     try:
         con.raw_sql(copy)
         return

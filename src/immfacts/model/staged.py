@@ -15,6 +15,7 @@ import ibis
 import ibis.expr.types as ir
 
 from immfacts.schema import registry
+from immfacts.warehouse import literal, quote
 
 _IBIS_TYPES = {"BIGINT": "int64", "TIMESTAMP": "timestamp", "VARCHAR": "string"}
 
@@ -90,16 +91,6 @@ def select_sql(table: str, files: list[str], source: str | None = None, extra: t
     if not files:
         return f"SELECT {cols} WHERE false"
     return f"SELECT {cols} FROM {source or 'read_parquet([' + ', '.join(literal(f) for f in files) + '])'}"
-
-
-def quote(name: str) -> str:
-    """A SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def literal(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + str(text).replace("'", "''") + "'"
 
 
 def lookup_path(release_dir: Path, lookup: str) -> Path | None:

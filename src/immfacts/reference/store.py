@@ -30,6 +30,7 @@ import yaml
 
 from immfacts.errors import ReferenceDataError
 from immfacts.paths import default_home
+from immfacts.warehouse import literal
 
 FIGURE_COLUMNS = {
     "metric": "VARCHAR", "variant": "VARCHAR", "period_start": "DATE", "period_end": "DATE",
@@ -64,9 +65,7 @@ def overlay_dir(home: str | Path | None = None) -> Path:
     return Path(home).expanduser() / "reference" if home else default_home() / "reference"
 
 
-def sql_str(value: object) -> str:
-    """A SQL string literal (single quotes doubled)."""
-    return "'" + str(value).replace("'", "''") + "'"
+sql_str = literal  # a SQL string literal (single quotes doubled)
 
 
 def sha256_file(path: Path) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 import ibis
 
 from immfacts.metrics.engines import EngineSession
-from immfacts.warehouse import parquet_glob
+from immfacts.warehouse import literal, parquet_glob, quote
 
 
 def open_session(model_dir: Path, spark_master: Any = None) -> EngineSession:
@@ -18,7 +18,6 @@ def open_session(model_dir: Path, spark_master: Any = None) -> EngineSession:
     for path in sorted(Path(model_dir).glob("*.parquet")):  # files, or folders of parts
         # Persistent (not TEMP) views, so per-thread cursors see them too: the web app runs
         # queries from several threads at once, each on its own cursor.
-        literal = parquet_glob(path).replace("'", "''")
-        con.con.execute(f'CREATE OR REPLACE VIEW "{path.stem}" AS SELECT * FROM read_parquet(\'{literal}\')')
+        con.con.execute(f"CREATE OR REPLACE VIEW {quote(path.stem)} AS SELECT * FROM read_parquet({literal(parquet_glob(path))})")
         tables[path.stem] = con.table(path.stem)
     return EngineSession("duckdb", "duckdb", con, tables)
