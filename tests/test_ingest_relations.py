@@ -1,8 +1,10 @@
-"""Orphan and case-type checks: the dense case index counts what the join in DuckDB counts."""
+"""Orphan and case-type checks: the case index counts what a join in DuckDB counts, for ids
+in its array and ids far beyond it."""
 
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -10,10 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from immfacts.ingest import relations
-from immfacts.ingest.relations import CaseIndex, _check_sql
+from immfacts.ingest.relations import CaseIndex, IdMap
 
 TYPES = st.sampled_from(["RMV", "DEP", "AOC", "rmv", "", None])
-KEYS = st.one_of(st.none(), st.integers(0, 60), st.integers(2**40, 2**40 + 3))
+CASE_IDS = st.one_of(st.integers(0, 50), st.integers(2**40, 2**40 + 3))
+KEYS = st.one_of(st.none(), st.integers(0, 60), st.integers(2**40, 2**40 + 5))
 
 
 def _write(path, keys, types, key="IDNCASE"):
@@ -23,35 +26,53 @@ def _write(path, keys, types, key="IDNCASE"):
     return path
 
 
+def _joined(cur, case_path, path, key, conflicts):
+    """The oracle: the same checks as joins in DuckDB."""
+    cases = f"read_parquet('{case_path}')"
+    orphans = cur.execute(
+        f"SELECT count(*) FROM read_parquet('{path}') t ANTI JOIN {cases} c ON t.\"{key}\" = c.IDNCASE "
+        f"WHERE t.\"{key}\" IS NOT NULL"
+    ).fetchone()[0]
+    if not conflicts:
+        return orphans, None
+    clash = cur.execute(
+        f"SELECT count(*) FROM read_parquet('{path}') p JOIN {cases} c ON p.IDNCASE = c.IDNCASE "
+        "WHERE p.CASE_TYPE <> c.CASE_TYPE"
+    ).fetchone()[0]
+    return orphans, clash
+
+
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
-    cases=st.dictionaries(st.integers(0, 50), TYPES, max_size=30),
+    cases=st.dictionaries(CASE_IDS, TYPES, max_size=30),
     procs=st.lists(st.tuples(KEYS, TYPES), max_size=40),
+    slack=st.sampled_from([0, 8, relations.NEAR_SLACK]),
 )
-def test_the_case_index_counts_what_the_join_counts(tmp_path, cases, procs):
+def test_the_case_index_counts_what_the_join_counts(tmp_path, monkeypatch, cases, procs, slack):
+    monkeypatch.setattr(relations, "NEAR_SLACK", slack)
     case_path = _write(tmp_path / "A_TblCase.parquet", list(cases), list(cases.values()))
     proc_path = _write(
         tmp_path / "B_TblProceeding.parquet", [k for k, _ in procs], [t for _, t in procs]
     )
     cur = duckdb.connect()
-    want = _check_sql(cur, case_path, proc_path, "IDNCASE", conflicts=True)
+    want = _joined(cur, case_path, proc_path, "IDNCASE", conflicts=True)
     index = CaseIndex(case_path)
-    assert index.dense
+    assert index.codes.near.size <= 2 * len(cases) + slack  # far ids never widen the array
     assert index.check(cur, proc_path, "IDNCASE", conflicts=True) == want
     assert index.check(cur, proc_path, "IDNCASE", conflicts=False) == (want[0], None)
 
 
-def test_ids_too_large_for_dense_arrays_fall_back_to_the_join(tmp_path, monkeypatch):
-    monkeypatch.setattr(relations, "DENSE_LIMIT", 100)
-    case_path = _write(tmp_path / "A_TblCase.parquet", [5, 500], ["RMV", "AOC"])
-    child = _write(
-        tmp_path / "B_TblProceeding.parquet", [5, 500, 7, None], ["DEP", "AOC", "RMV", "RMV"]
-    )
-    index = CaseIndex(case_path)
-    assert not index.dense
-    assert index.check(duckdb.connect(), child, "IDNCASE", conflicts=True) == (1, 1)
+def test_an_id_map_answers_near_far_missing_and_null_ids():
+    m = IdMap(top=2**40, rows=3)
+    m.put(np.array([5, 2**40, 7]), np.array([1, 2, 3]))
+    m.put(np.array([2**40]), np.array([4]))  # a later put of the same far id wins
+    m.freeze()
+    assert m.near.size == 6 + relations.NEAR_SLACK
+    assert m.get(np.array([5, 7, 6, 2**40, 2**40 - 1, -1])).tolist() == [1, 3, -1, 4, -1, -1]
+    m.widen(np.int32)
+    assert m.get(np.array([2**40])).dtype == np.int32
 
 
 @pytest.mark.parametrize("has_type", [True, False])

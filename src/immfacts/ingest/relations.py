@@ -3,11 +3,12 @@
 An *orphan* is a row whose ``IDNCASE`` is not a staged case; a *case-type conflict* is a
 proceeding whose ``CASE_TYPE`` differs from its case's (both set). Each check runs beside the
 load of the next table. EOIR's ids are dense, so :class:`CaseIndex` holds the staged cases as
-one bit per ``IDNCASE`` value and one 16-bit case-type code per value (~2 + 30 MB for a full
+one 16-bit case-type code per ``IDNCASE`` value in an :class:`IdMap` (~25 MB for a full
 release), read once in batches; each table's check is then one pass over its key column.
 A join against the case table would build a hash table of every case for every table — the
-largest memory of the ingest's middle, growing with the release. Keys too large for dense
-arrays (a release with ids beyond :data:`DENSE_LIMIT`) fall back to that join, in DuckDB.
+largest memory of the ingest's middle, growing with the release. An :class:`IdMap` keeps the
+rare ids far beyond the row count (an id out of range, which releases carry) sorted beside its
+array, so one such id does not turn the array into gigabytes.
 """
 
 from __future__ import annotations
@@ -20,8 +21,59 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-DENSE_LIMIT = 1 << 28  # the largest IDNCASE held densely (then 32 MB of bits, 512 MB of types)
+NEAR_SLACK = 1 << 20  # ids an IdMap holds in its array beyond 2 per row
 KEY_BATCH = 1 << 16
+
+
+class IdMap:
+    """Small integer values by integer id, -1 for an id not put. Ids below ``2 × rows +``
+    :data:`NEAR_SLACK` (``rows``: how many ids will be put) index an array; the rare ids above
+    it are kept sorted beside it and found by binary search. Call :meth:`freeze` after the
+    last :meth:`put`."""
+
+    def __init__(self, top: int, rows: int, dtype: type = np.int16) -> None:
+        self.near = np.full(max(0, min(top + 1, 2 * rows + NEAR_SLACK)), -1, dtype=dtype)
+        self._far: list[tuple[np.ndarray, np.ndarray]] = []
+        self.far_ids = np.empty(0, dtype=np.int64)
+        self.far_values = np.empty(0, dtype=dtype)
+
+    def put(self, ids: np.ndarray, values: np.ndarray) -> None:
+        """Set ``values`` (>= 0) for ``ids`` (>= 0)."""
+        values = values.astype(self.near.dtype, copy=False)
+        near = ids < self.near.size
+        self.near[ids[near]] = values[near]
+        if not near.all():
+            self._far.append((ids[~near], values[~near]))
+
+    def widen(self, dtype: type) -> None:
+        """Hold values of a wider type from now on."""
+        self.near = self.near.astype(dtype)
+        self.far_values = self.far_values.astype(dtype)
+        self._far = [(i, v.astype(dtype)) for i, v in self._far]
+
+    def freeze(self) -> None:
+        """Sort the far ids (a later put of the same far id wins)."""
+        if not self._far:
+            return
+        ids = np.concatenate([self.far_ids, *(i for i, _ in self._far)])
+        values = np.concatenate([self.far_values, *(v for _, v in self._far)])
+        self._far = []
+        order = np.argsort(ids, kind="stable")
+        ids, values = ids[order], values[order]
+        last = np.append(ids[1:] != ids[:-1], True)
+        self.far_ids, self.far_values = ids[last], values[last]
+
+    def get(self, ids: np.ndarray) -> np.ndarray:
+        """The value of each id (int64; -1, as for NULL, gives -1); -1 where none was put."""
+        out = np.full(ids.size, -1, dtype=self.near.dtype)
+        near = (ids >= 0) & (ids < self.near.size)
+        out[near] = self.near[ids[near]]
+        far = ids >= self.near.size
+        if self.far_ids.size and far.any():
+            want = ids[far]
+            pos = np.minimum(np.searchsorted(self.far_ids, want), self.far_ids.size - 1)
+            out[far] = np.where(self.far_ids[pos] == want, self.far_values[pos], -1)
+        return out
 
 
 def _codes(
@@ -60,68 +112,39 @@ def largest_key(pf: pq.ParquetFile, column: str) -> int:
 
 
 class CaseIndex:
-    """The staged cases: which ``IDNCASE`` values exist and each one's ``CASE_TYPE`` code."""
+    """The staged cases: each ``IDNCASE``'s ``CASE_TYPE`` code (0: NULL; -1: no such case)."""
 
     def __init__(self, case_path: Path) -> None:
         self.path = case_path
         pf = pq.ParquetFile(case_path)
-        top = largest_key(pf, "IDNCASE")
-        self.dense = top < DENSE_LIMIT
-        if not self.dense:
-            return
         self.vocabulary: dict[str, int] = {}
-        self.types = np.zeros(top + 1, dtype=np.uint16)
-        self.present = np.zeros(top + 1, dtype=bool)
+        self.codes = IdMap(largest_key(pf, "IDNCASE"), pf.metadata.num_rows)
         typed = "CASE_TYPE" in pf.schema_arrow.names
         for batch in pf.iter_batches(
             columns=["IDNCASE", "CASE_TYPE"] if typed else ["IDNCASE"], batch_size=KEY_BATCH
         ):
             keys = int_keys(batch.column(0))
             ok = keys >= 0
-            self.present[keys[ok]] = True
-            if typed:
-                self.types[keys[ok]] = _codes(batch.column(1), self.vocabulary, grow=True)[ok]
-        self.dense = len(self.vocabulary) < np.iinfo(np.uint16).max
-
-    def _keys(self, column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-        """Keys as integers (NULL → -1) and whether each is a staged case."""
-        keys = int_keys(column)
-        inside = (keys >= 0) & (keys < self.present.size)
-        ok = inside.copy()
-        ok[inside] = self.present[keys[inside]]
-        return keys, ok
+            codes = _codes(batch.column(1), self.vocabulary, grow=True) if typed else np.zeros(keys.size, np.int32)
+            if len(self.vocabulary) >= np.iinfo(self.codes.near.dtype).max:
+                self.codes.widen(np.int32)
+            self.codes.put(keys[ok], codes[ok])
+        self.codes.freeze()
 
     def check(
         self, cur: duckdb.DuckDBPyConnection, path: Path, key: str, conflicts: bool
     ) -> tuple[int, int | None]:
         """(orphans, case-type conflicts or None) of the staged table at ``path``."""
-        if not self.dense:
-            return _check_sql(cur, self.path, path, key, conflicts)
         orphans, clash = 0, 0
         conflicts = conflicts and "CASE_TYPE" in pq.read_schema(path).names
         columns = [key, "CASE_TYPE"] if conflicts else [key]
         for batch in pq.ParquetFile(path).iter_batches(columns=columns, batch_size=KEY_BATCH):
-            keys, ok = self._keys(batch.column(0))
+            keys = int_keys(batch.column(0))
+            theirs = self.codes.get(keys)
+            ok = theirs >= 0
             orphans += int(((keys != -1) & ~ok).sum())
             if conflicts:
                 own = _codes(batch.column(1), self.vocabulary, grow=False)[ok]
-                theirs = self.types[keys[ok]]
+                theirs = theirs[ok]
                 clash += int(((own != 0) & (theirs != 0) & (own != theirs)).sum())
         return orphans, (clash if conflicts else None)
-
-
-def _check_sql(
-    cur: duckdb.DuckDBPyConnection, case_path: Path, path: Path, key: str, conflicts: bool
-) -> tuple[int, int | None]:
-    """The same checks as joins in DuckDB (for keys too large for dense arrays)."""
-    cases = f"read_parquet('{case_path}')"
-    orphans = cur.execute(
-        f'SELECT count(*) FROM read_parquet(\'{path}\') t ANTI JOIN {cases} c ON t."{key}" = c.IDNCASE WHERE t."{key}" IS NOT NULL'
-    ).fetchone()[0]
-    if not conflicts:
-        return orphans, None
-    clash = cur.execute(
-        f"SELECT count(*) FROM read_parquet('{path}') p JOIN {cases} c ON p.IDNCASE = c.IDNCASE "
-        "WHERE p.CASE_TYPE <> c.CASE_TYPE"
-    ).fetchone()[0]
-    return orphans, clash

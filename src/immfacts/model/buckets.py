@@ -42,7 +42,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from immfacts.ingest.relations import KEY_BATCH, int_keys, largest_key
+from immfacts.ingest.relations import KEY_BATCH, IdMap, int_keys, largest_key
 from immfacts.model.staged import MAIN_COLUMNS, select_sql, staged_columns, staged_files
 from immfacts.warehouse import literal, quote
 
@@ -57,7 +57,6 @@ _B, _PB = (
 # so that a thread's buffers stay the same size at every scale (16,384 rows per partition at
 # 0.1; 2,048 at full size, where 16,384 cost ~200 MB more).
 _SCATTER_BUFFER_ROWS = 98_304
-NEAR_SLACK = 1 << 20  # proceeding ids held in ProceedingBuckets' array beyond 2 per row
 _SCATTER_MIN_FLUSH = 2_048
 
 
@@ -92,11 +91,9 @@ def _bucket(key: str, k: int) -> str:
 
 
 class ProceedingBuckets:
-    """The bucket of every staged proceeding, by ``IDNPROCEEDING``. EOIR's ids are dense, so
-    ids below a bound that follows the row count (2 × rows + :data:`NEAR_SLACK`) index an
-    array (2 bytes per id value: ~35-65 MB for a full release); the rare ids above it (an id
-    far out of range, which releases carry) are kept sorted beside it and found by binary
-    search."""
+    """The bucket of every staged proceeding, by ``IDNPROCEEDING``, in an
+    :class:`~immfacts.ingest.relations.IdMap` (EOIR's ids are dense: 2 bytes per id value,
+    ~35-65 MB for a full release; the rare ids far out of range are searched beside it)."""
 
     def __init__(self, files: list[str], k: int, con: Any) -> None:
         self.dtype = np.int16 if k < 1 << 15 else np.int32
@@ -107,36 +104,19 @@ class ProceedingBuckets:
             rows += pf.metadata.num_rows
             if "IDNPROCEEDING" in have:
                 top = max(top, largest_key(pf, have["IDNPROCEEDING"]))
-        self.near = np.full(max(0, min(top + 1, 2 * rows + NEAR_SLACK)), -1, dtype=self.dtype)
-        far_ids, far_buckets = [], []
+        self.map = IdMap(top, rows, self.dtype)
         reader = con.sql(
             f"SELECT IDNPROCEEDING, {_bucket('IDNCASE', k)} FROM ({select_sql('B_TblProceeding', files)}) "
             "WHERE IDNPROCEEDING IS NOT NULL"
         ).to_arrow_reader(KEY_BATCH)
         for batch in reader:
-            ids, buckets = int_keys(batch.column(0)), batch.column(1).to_numpy().astype(self.dtype)
-            near = ids < self.near.size
-            self.near[ids[near]] = buckets[near]
-            if not near.all():
-                far_ids.append(ids[~near])
-                far_buckets.append(buckets[~near])
-        ids = np.concatenate(far_ids) if far_ids else np.empty(0, dtype=np.int64)
-        order = np.argsort(ids, kind="stable")
-        self.far_ids = ids[order]
-        self.far_buckets = (np.concatenate(far_buckets) if far_buckets else np.empty(0, self.dtype))[order]
+            self.map.put(int_keys(batch.column(0)), batch.column(1).to_numpy())
+        self.map.freeze()
 
     def lookup(self, ids: np.ndarray) -> np.ndarray:
         """The bucket of each proceeding id (int64, -1 for NULL); -1 where there is no such
         proceeding."""
-        out = np.full(ids.size, -1, dtype=self.dtype)
-        near = (ids >= 0) & (ids < self.near.size)
-        out[near] = self.near[ids[near]]
-        far = ids >= self.near.size
-        if far.any() and self.far_ids.size:
-            want = ids[far]
-            pos = np.minimum(np.searchsorted(self.far_ids, want), self.far_ids.size - 1)
-            out[far] = np.where(self.far_ids[pos] == want, self.far_buckets[pos], -1)
-        return out
+        return self.map.get(ids)
 
     def applications(self, files: list[str]) -> pa.RecordBatchReader:
         """The staged applications (the model's columns), batch by batch, each row with
