@@ -60,8 +60,8 @@ def test_the_case_index_counts_what_the_join_counts(tmp_path, monkeypatch, cases
     want = _joined(cur, case_path, proc_path, "IDNCASE", conflicts=True)
     index = CaseIndex(case_path)
     assert index.codes.near.size <= 2 * len(cases) + slack  # far ids never widen the array
-    assert index.check(cur, proc_path, "IDNCASE", conflicts=True) == want
-    assert index.check(cur, proc_path, "IDNCASE", conflicts=False) == (want[0], None)
+    assert index.check(proc_path, "IDNCASE", conflicts=True) == want
+    assert index.check(proc_path, "IDNCASE", conflicts=False) == (want[0], None)
 
 
 def test_an_id_map_answers_near_far_missing_and_null_ids():
@@ -83,7 +83,7 @@ def test_a_table_without_case_type_has_orphans_but_no_conflicts(tmp_path, has_ty
     if has_type:
         cols["CASE_TYPE"] = pa.array(["DEP", "DEP", None])
     pq.write_table(pa.table(cols), child)
-    assert CaseIndex(case_path).check(duckdb.connect(), child, "IDNCASE", conflicts=True) == (
+    assert CaseIndex(case_path).check(child, "IDNCASE", conflicts=True) == (
         2,
         1 if has_type else None,
     )

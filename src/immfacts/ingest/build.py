@@ -89,29 +89,26 @@ def _connect(build: Path, limits: Limits) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _relations(cur: duckdb.DuckDBPyConnection, build: Path, name: str, rep: TableReport, index: dict[str, CaseIndex]) -> None:
+def _relations(build: Path, name: str, rep: TableReport, index: dict[str, CaseIndex]) -> None:
     """Orphans of one staged table (parent IDNCASE absent from the staged A_TblCase) and, for
     B_TblProceeding, proceeding/case type conflicts (:mod:`immfacts.ingest.relations`); nothing
-    when A_TblCase was not ingested. Runs on its own cursor ``cur`` (closed here), beside the
-    load of the next table; A_TblCase's run builds the case index the others share."""
-    try:
-        case_path = build / "tables" / "A_TblCase.parquet"
-        if not case_path.exists():
-            return
-        if name == "A_TblCase":
-            index["cases"] = CaseIndex(case_path)
-            rep.orphans = 0
-            return
-        key = next((k for k in main_tables()[name].parent_keys if k.lower() == "idncase"), None)
-        if key is None:
-            return
-        conflicts = name == "B_TblProceeding"
-        orphans, clash = index["cases"].check(cur, build / "tables" / f"{name}.parquet", key, conflicts)
-        rep.orphans = orphans
-        if conflicts:
-            rep.case_type_conflicts = clash
-    finally:
-        cur.close()
+    when A_TblCase was not ingested. Runs beside the load of the next table; A_TblCase's run
+    builds the case index the others share."""
+    case_path = build / "tables" / "A_TblCase.parquet"
+    if not case_path.exists():
+        return
+    if name == "A_TblCase":
+        index["cases"] = CaseIndex(case_path)
+        rep.orphans = 0
+        return
+    key = next((k for k in main_tables()[name].parent_keys if k.lower() == "idncase"), None)
+    if key is None:
+        return
+    conflicts = name == "B_TblProceeding"
+    orphans, clash = index["cases"].check(build / "tables" / f"{name}.parquet", key, conflicts)
+    rep.orphans = orphans
+    if conflicts:
+        rep.case_type_conflicts = clash
 
 
 def _build_model(build: Path, con: duckdb.DuckDBPyConnection | None = None) -> dict[str, Any]:
@@ -261,7 +258,7 @@ def ingest(
                         model_job = model_pool.submit(_build_model, build, con.cursor())
                     if "A_TblCase" in reports:  # (loaded first when selected; without it, no checks)
                         for staged in [n for n in reports if n not in checks]:
-                            checks[staged] = check_pool.submit(_relations, con.cursor(), build, staged, reports[staged], case_index)
+                            checks[staged] = check_pool.submit(_relations, build, staged, reports[staged], case_index)
                 for job in checks.values():
                     job.result()
                 reports = {name: reports[name] for name in selected}  # the release's order

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -115,7 +114,6 @@ class CaseIndex:
     """The staged cases: each ``IDNCASE``'s ``CASE_TYPE`` code (0: NULL; -1: no such case)."""
 
     def __init__(self, case_path: Path) -> None:
-        self.path = case_path
         pf = pq.ParquetFile(case_path)
         self.vocabulary: dict[str, int] = {}
         self.codes = IdMap(largest_key(pf, "IDNCASE"), pf.metadata.num_rows)
@@ -131,9 +129,7 @@ class CaseIndex:
             self.codes.put(keys[ok], codes[ok])
         self.codes.freeze()
 
-    def check(
-        self, cur: duckdb.DuckDBPyConnection, path: Path, key: str, conflicts: bool
-    ) -> tuple[int, int | None]:
+    def check(self, path: Path, key: str, conflicts: bool) -> tuple[int, int | None]:
         """(orphans, case-type conflicts or None) of the staged table at ``path``."""
         orphans, clash = 0, 0
         conflicts = conflicts and "CASE_TYPE" in pq.read_schema(path).names

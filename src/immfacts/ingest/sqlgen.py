@@ -32,19 +32,12 @@ import re
 import duckdb
 
 from immfacts.ingest.layout import NULL_TOKENS_UPPER, Column, Layout
-from immfacts.warehouse import literal
+from immfacts.warehouse import literal, quote
 
 KIND_NAMES = {"nt": "null_tokens", "tr": "trimmed", "bd": "bad_dates", "ic": "invalid_codes"}
 _DATE_RX = "'^[0-9]{4}-[0-9]{2}-[0-9]{2}'"
 _TOKENS_SQL = "(" + ", ".join(literal(t) for t in NULL_TOKENS_UPPER) + ")"
-
-
-q = literal  # a SQL string literal
-
-
-def ident(s: str) -> str:
-    """A quoted SQL identifier."""
-    return '"' + s.replace('"', '""') + '"'
+ident = quote  # a quoted SQL identifier
 
 
 def reader_type(c: Column) -> str:
@@ -59,7 +52,7 @@ def read_csv_sql(path: str, layout: Layout, max_line: int, rejects: str, crlf: b
     as ``new_line='\\r\\n'`` makes DuckDB 2.0 read the whole file as one line."""
     cols = ", ".join(f"'c{c.pos}': '{reader_type(c)}'" for c in layout.columns)
     return (
-        f"read_csv({q(path)}, columns={{{cols}}}, delim='\\t', quote='', escape='', header=false, "
+        f"read_csv({literal(path)}, columns={{{cols}}}, delim='\\t', quote='', escape='', header=false, "
         f"auto_detect=false, null_padding=false, ignore_errors=true, strict_mode=true, "
         f"store_rejects=true, rejects_table='{rejects}_errors', rejects_scan='{rejects}_scans', "
         f"encoding='latin-1', max_line_size={int(max_line)}, buffer_size={max(16 << 20, 2 * int(max_line))}, comment='')"
@@ -190,7 +183,7 @@ def invalid_code_counts(con: duckdb.DuckDBPyConnection, parquet: str, layout: La
     for c in layout.columns:
         if c.role != "code" or (c.codes is None and not c.pattern):
             continue
-        rows = con.execute(f"SELECT {ident(c.name)}, count(*) FROM read_parquet({q(parquet)}) WHERE {ident(c.name)} IS NOT NULL GROUP BY 1").fetchall()
+        rows = con.execute(f"SELECT {ident(c.name)}, count(*) FROM read_parquet({literal(parquet)}) WHERE {ident(c.name)} IS NOT NULL GROUP BY 1").fetchall()
         if c.codes is not None:
             bad = sum(n for v, n in rows if v not in c.codes)
         else:

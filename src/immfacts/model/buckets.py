@@ -48,10 +48,7 @@ from immfacts.warehouse import literal, quote
 
 CASES_PER_BUCKET = 250_000
 INPUT_VIEWS = {table: f"model_in_{table}" for table in MAIN_COLUMNS}
-_B, _PB = (
-    "_bucket",
-    "_proc_bucket",
-)  # an application's bucket, and its proceeding's (NULL without one)
+_B, _PB = "_bucket", "_proc_bucket"  # an application's bucket, and its proceeding's (NULL without one)
 # Rows a thread buffers per partition before flushing it while scattering: DuckDB's default,
 # 524,288, would hold a sizeable share of a large table in memory. Divided among the buckets,
 # so that a thread's buffers stay the same size at every scale (16,384 rows per partition at
@@ -73,9 +70,7 @@ def apps_view(name: str) -> str:
 
 def cases_per_bucket(given: int | None = None) -> int:
     """``given``, else ``IMMFACTS_MODEL_BUCKET_CASES``, else :data:`CASES_PER_BUCKET`."""
-    return max(
-        1, given or int(os.environ.get("IMMFACTS_MODEL_BUCKET_CASES", "") or CASES_PER_BUCKET)
-    )
+    return max(1, given or int(os.environ.get("IMMFACTS_MODEL_BUCKET_CASES", "") or CASES_PER_BUCKET))
 
 
 def bucket_count(release_dir: Path, per_bucket: int) -> int:
@@ -96,7 +91,6 @@ class ProceedingBuckets:
     ~35-65 MB for a full release; the rare ids far out of range are searched beside it)."""
 
     def __init__(self, files: list[str], k: int, con: Any) -> None:
-        self.dtype = np.int16 if k < 1 << 15 else np.int32
         have = staged_columns(files)
         top, rows = -1, 0
         for f in files:
@@ -104,7 +98,7 @@ class ProceedingBuckets:
             rows += pf.metadata.num_rows
             if "IDNPROCEEDING" in have:
                 top = max(top, largest_key(pf, have["IDNPROCEEDING"]))
-        self.map = IdMap(top, rows, self.dtype)
+        self.map = IdMap(top, rows, np.int16 if k < 1 << 15 else np.int32)
         reader = con.sql(
             f"SELECT IDNPROCEEDING, {_bucket('IDNCASE', k)} FROM ({select_sql('B_TblProceeding', files)}) "
             "WHERE IDNPROCEEDING IS NOT NULL"
@@ -121,10 +115,10 @@ class ProceedingBuckets:
     def applications(self, files: list[str]) -> pa.RecordBatchReader:
         """The staged applications (the model's columns), batch by batch, each row with
         ``_pb``: the bucket of its proceeding (NULL when there is no such proceeding)."""
-        have = staged_columns(files)
-        columns = [have[c.upper()] for c in MAIN_COLUMNS["tbl_Court_Appln"] if c.upper() in have]
         fields = pq.read_schema(files[0])
-        schema = pa.schema([fields.field(c) for c in columns] + [pa.field("_pb", pa.from_numpy_dtype(self.dtype))])
+        have = {n.upper(): n for n in fields.names}
+        columns = [have[c.upper()] for c in MAIN_COLUMNS["tbl_Court_Appln"] if c.upper() in have]
+        schema = pa.schema([fields.field(c) for c in columns] + [pa.field("_pb", pa.from_numpy_dtype(self.map.near.dtype))])
 
         def batches() -> Iterator[pa.RecordBatch]:
             for f in files:
@@ -145,8 +139,7 @@ class Buckets:
     written under ``building``."""
 
     def __init__(self, con: Any, release_dir: Path, building: Path, k: int) -> None:
-        self.con, self.k = con, k
-        self.release_dir, self.building = Path(release_dir), Path(building)
+        self.con, self.release_dir, self.building, self.k = con, Path(release_dir), Path(building), k
         self.scratch = self.building / ".buckets"
         self.crossings = 0
 
@@ -197,11 +190,7 @@ class Buckets:
     def point_inputs(self, i: int) -> None:
         """Point :data:`INPUT_VIEWS` at bucket ``i``'s rows of the staged tables."""
         for table, view in INPUT_VIEWS.items():
-            files = (
-                staged_files(self.release_dir, table)
-                if self.k == 1
-                else self._input_files(table, i)
-            )
+            files = staged_files(self.release_dir, table) if self.k == 1 else self._input_files(table, i)
             self._view(view, select_sql(table, files))
 
     # -- outputs -----------------------------------------------------------------------------
@@ -230,9 +219,7 @@ class Buckets:
             f"FROM read_parquet({apps}, hive_partitioning = true) "
             f"WHERE {_PB} IS NOT NULL AND {_PB} <> {_B}) TO {literal(ids)} (FORMAT parquet)"
         )
-        self.crossings = self.con.raw_sql(
-            f"SELECT count(*) FROM read_parquet({literal(ids)})"
-        ).fetchone()[0]
+        self.crossings = self.con.raw_sql(f"SELECT count(*) FROM read_parquet({literal(ids)})").fetchone()[0]
         if not self.crossings:
             return
         for name in names:
