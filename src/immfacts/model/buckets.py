@@ -181,8 +181,11 @@ class Buckets:
             self.con.con.unregister(view)
 
     def _scatter(self, table: str, sql: str) -> None:
+        # scratch files, read once per bucket and deleted: neither compressed nor Bloom-filtered
+        # (~30 % less CPU for the scatter; docs/performance.md, "Where the time goes", third round)
         out = self.scratch / table
-        self._sql(f"COPY ({sql}) TO {literal(out)} (FORMAT parquet, PARTITION_BY ({_B}))")
+        self._sql(f"COPY ({sql}) TO {literal(out)} "
+                  f"(FORMAT parquet, PARTITION_BY ({_B}), COMPRESSION uncompressed, WRITE_BLOOM_FILTER false)")
 
     def _input_files(self, table: str, i: int) -> list[str]:
         return sorted(str(p) for p in (self.scratch / table / f"{_B}={i}").glob("*.parquet"))

@@ -60,7 +60,10 @@ def _connect(tmp: Path, duckdb_con: Any = None) -> Any:
 # row groups outside what DuckDB can spill, so smaller ones leave the joins and aggregates
 # more of the memory limit (at scale 0.1 under a 300MB limit: no table needs the one-thread
 # retry with 30,720, `cases` does with 61,440). docs/performance.md, "Memory, third round".
-_COPY_OPTIONS = "ROW_GROUP_SIZE 30720"
+# No Bloom filters: a row group of 30,720 rows holds most courts, judges and nationalities, so
+# they would skip next to nothing, and writing them cost 5-12 % of a table's write
+# (docs/performance.md, "Where the time goes", third round).
+_COPY_OPTIONS = "ROW_GROUP_SIZE 30720, WRITE_BLOOM_FILTER false"
 
 
 def _write_parquet(con: Any, sql: str, path: Path) -> None:
