@@ -80,7 +80,7 @@ def test_applications_whose_proceeding_lies_in_another_bucket_were_exercised(bui
     bucketed builds, so the equality above covers the crossing path, not only the easy one."""
     assert built[None][1]["buckets"] == {
         "count": 1,
-        "cases_per_bucket": 250_000,
+        "cases_per_bucket": 130_000,
         "crossing_proceedings": 0,
     }
     assert sum(built[per][1]["buckets"]["crossing_proceedings"] for per in PER_BUCKET) > 0

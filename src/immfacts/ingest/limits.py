@@ -9,7 +9,7 @@ refused too. DuckDB gets one memory limit for the whole ingest, the canonical mo
 (``IMMFACTS_DUCKDB_MEMORY``, default 1GB), and spills to the build folder beyond it; its CSV
 reader gets fixed 16 MiB buffers (its default is 16× the longest line allowed: 128 MiB per
 buffer for 8 MiB lines). DuckDB's share of the peak is thus capped whatever the release's size.
-A release of more than 250,000 cases has its model built in buckets of that many cases
+A release of more than 130,000 cases has its model built in buckets of that many cases
 (``IMMFACTS_MODEL_BUCKET_CASES``), so the model's joins never hold the whole release.
 """
 

@@ -5,7 +5,7 @@ proceeding (``applications`` reads the proceeding's columns, ``asylum_applicatio
 its spells), which goes by ``IDNPROCEEDING``. So the model can be built ``k`` buckets at a
 time, bucket ``i`` holding the cases with ``hash(IDNCASE) % k == i`` and every row that
 belongs to them, and its joins, aggregates and windows only ever hold one bucket. ``k`` grows
-with the release (``IMMFACTS_MODEL_BUCKET_CASES`` cases per bucket, default 250,000), so a
+with the release (``IMMFACTS_MODEL_BUCKET_CASES`` cases per bucket, default 130,000), so a
 bucket is about the same size at every scale; a release that fits in one bucket (every sample
 up to scale 0.01) is read straight from its staged tables.
 
@@ -46,7 +46,11 @@ from immfacts.ingest.relations import KEY_BATCH, IdMap, int_keys, largest_key
 from immfacts.model.staged import MAIN_COLUMNS, select_sql, staged_columns, staged_files
 from immfacts.warehouse import literal, quote
 
-CASES_PER_BUCKET = 250_000
+# About a scale-0.01 release (~127,000 cases), which is built in one piece: a larger release's
+# buckets then hold what that one piece holds, so the model's memory stays flat from there
+# up (250,000 left 0.1 ~50 MB higher, for ~0.45 s less per bucket; docs/performance.md,
+# "Where the time goes", third round).
+CASES_PER_BUCKET = 130_000
 INPUT_VIEWS = {table: f"model_in_{table}" for table in MAIN_COLUMNS}
 _B, _PB = "_bucket", "_proc_bucket"  # an application's bucket, and its proceeding's (NULL without one)
 # Rows a thread buffers per partition before flushing it while scattering: DuckDB's default,

@@ -143,7 +143,7 @@ def build_model(
     Needs ``tables/A_TblCase.parquet`` and ``tables/B_TblProceeding.parquet``;
     ``tbl_Court_Appln`` and every lookup are optional (empty / bundled / unlabelled). A release
     of more than ``cases_per_bucket`` cases (default: ``IMMFACTS_MODEL_BUCKET_CASES``, else
-    250,000) is built in buckets of cases, each model table a folder of parts
+    130,000) is built in buckets of cases, each model table a folder of parts
     (:mod:`immfacts.model.buckets`).
     """
     release_dir = Path(release_dir)
