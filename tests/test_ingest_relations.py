@@ -11,17 +11,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from immfacts.ingest import relations
-from immfacts.ingest.relations import CaseIndex, IdMap
+from immfacts import keys
+from immfacts.ingest.relations import CaseIndex
+from immfacts.keys import IdMap
 
 TYPES = st.sampled_from(["RMV", "DEP", "AOC", "rmv", "", None])
 CASE_IDS = st.one_of(st.integers(0, 50), st.integers(2**40, 2**40 + 3))
 KEYS = st.one_of(st.none(), st.integers(0, 60), st.integers(2**40, 2**40 + 5))
 
 
-def _write(path, keys, types, key="IDNCASE"):
+def _write(path, ids, types, key="IDNCASE"):
     pq.write_table(
-        pa.table({key: pa.array(keys, pa.int64()), "CASE_TYPE": pa.array(types, pa.string())}), path
+        pa.table({key: pa.array(ids, pa.int64()), "CASE_TYPE": pa.array(types, pa.string())}), path
     )
     return path
 
@@ -48,10 +49,10 @@ def _joined(cur, case_path, path, key, conflicts):
 @given(
     cases=st.dictionaries(CASE_IDS, TYPES, max_size=30),
     procs=st.lists(st.tuples(KEYS, TYPES), max_size=40),
-    slack=st.sampled_from([0, 8, relations.NEAR_SLACK]),
+    slack=st.sampled_from([0, 8, keys.NEAR_SLACK]),
 )
 def test_the_case_index_counts_what_the_join_counts(tmp_path, monkeypatch, cases, procs, slack):
-    monkeypatch.setattr(relations, "NEAR_SLACK", slack)
+    monkeypatch.setattr(keys, "NEAR_SLACK", slack)
     case_path = _write(tmp_path / "A_TblCase.parquet", list(cases), list(cases.values()))
     proc_path = _write(
         tmp_path / "B_TblProceeding.parquet", [k for k, _ in procs], [t for _, t in procs]
@@ -69,7 +70,7 @@ def test_an_id_map_answers_near_far_missing_and_null_ids():
     m.put(np.array([5, 2**40, 7]), np.array([1, 2, 3]))
     m.put(np.array([2**40]), np.array([4]))  # a later put of the same far id wins
     m.freeze()
-    assert m.near.size == 6 + relations.NEAR_SLACK
+    assert m.near.size == 6 + keys.NEAR_SLACK
     assert m.get(np.array([5, 7, 6, 2**40, 2**40 - 1, -1])).tolist() == [1, 3, -1, 4, -1, -1]
     m.widen(np.int32)
     assert m.get(np.array([2**40])).dtype == np.int32

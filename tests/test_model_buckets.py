@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "model"))
 import helpers  # noqa: E402
 
-from immfacts.ingest import relations  # noqa: E402
+from immfacts import keys  # noqa: E402
 from immfacts.lifecycle.differ import compare  # noqa: E402
 from immfacts.lifecycle.exporter import export  # noqa: E402
 from immfacts.model import MODEL_TABLES, buckets, build_model  # noqa: E402
@@ -130,8 +130,8 @@ def test_applications_find_their_bucket_by_a_dense_index_or_else_by_search(built
     (5013) and two whose case and proceeding disagree (5011, 5015)."""
     whole = built[None][0]
     names = helpers.all_fixtures()
-    for slack in (relations.NEAR_SLACK, 0):  # every fixture id in the array / none of them
-        monkeypatch.setattr(relations, "NEAR_SLACK", slack)
+    for slack in (keys.NEAR_SLACK, 0):  # every fixture id in the array / none of them
+        monkeypatch.setattr(keys, "NEAR_SLACK", slack)
         rel = helpers.make_release(tmp_path / f"slack{slack}", names, build=False)
         build_model(rel, cases_per_bucket=3)
         for table in MODEL_TABLES:
@@ -155,11 +155,11 @@ def test_proceeding_buckets_find_every_id_near_or_far(tmp_path_factory, ids, pro
         f"{'' if ids else 'LIMIT 0'}) TO '{path}' (FORMAT parquet)"
     )
     truth = dict(con.sql(f"SELECT IDNPROCEEDING, hash(IDNCASE) % {k} FROM '{path}'").fetchall())
-    old = relations.NEAR_SLACK
-    relations.NEAR_SLACK = slack
+    old = keys.NEAR_SLACK
+    keys.NEAR_SLACK = slack
     try:
         index = buckets.ProceedingBuckets([str(path)], k, con)
     finally:
-        relations.NEAR_SLACK = old
+        keys.NEAR_SLACK = old
     got = index.lookup(np.array(probes, dtype=np.int64)).tolist()
     assert got == [truth.get(p, -1) for p in probes]

@@ -42,7 +42,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from immfacts.ingest.relations import KEY_BATCH, IdMap, int_keys, largest_key
+from immfacts.keys import KEY_BATCH, IdMap, int_keys, largest_key
 from immfacts.model.staged import MAIN_COLUMNS, select_sql, staged_columns, staged_files
 from immfacts.warehouse import literal, quote
 
@@ -91,7 +91,7 @@ def _bucket(key: str, k: int) -> str:
 
 class ProceedingBuckets:
     """The bucket of every staged proceeding, by ``IDNPROCEEDING``, in an
-    :class:`~immfacts.ingest.relations.IdMap` (EOIR's ids are dense: 2 bytes per id value,
+    :class:`~immfacts.keys.IdMap` (EOIR's ids are dense: 2 bytes per id value,
     ~35-65 MB for a full release; the rare ids far out of range are searched beside it)."""
 
     def __init__(self, files: list[str], k: int, con: Any) -> None:
