@@ -55,8 +55,8 @@ INPUT_VIEWS = {table: f"model_in_{table}" for table in MAIN_COLUMNS}
 _B, _PB = "_bucket", "_proc_bucket"  # an application's bucket, and its proceeding's (NULL without one)
 # Rows a thread buffers per partition before flushing it while scattering: DuckDB's default,
 # 524,288, would hold a sizeable share of a large table in memory. Divided among the buckets,
-# so that a thread's buffers stay the same size at every scale (16,384 rows per partition at
-# 0.1; 2,048 at full size, where 16,384 cost ~200 MB more).
+# so that a thread's buffers stay about the same size at every scale (9,830 rows per partition
+# at 0.1; the floor of 2,048 at full size, where 16,384 cost ~200 MB more, and 1,003 no less).
 _SCATTER_BUFFER_ROWS = 98_304
 _SCATTER_MIN_FLUSH = 2_048
 
