@@ -89,23 +89,38 @@ def _connect(build: Path, limits: Limits) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _relations(build: Path, name: str, rep: TableReport, index: dict[str, CaseIndex]) -> None:
+class _SharedCaseIndex:
+    """The staged cases' :class:`CaseIndex`, built once by whichever check asks first; the
+    checks may run on any number of threads, in any order."""
+
+    def __init__(self, case_path: Path) -> None:
+        self.case_path = case_path
+        self._lock = threading.Lock()
+        self._index: CaseIndex | None = None
+
+    def get(self) -> CaseIndex:
+        with self._lock:
+            if self._index is None:
+                self._index = CaseIndex(self.case_path)
+            return self._index
+
+
+def _relations(build: Path, name: str, rep: TableReport, index: _SharedCaseIndex) -> None:
     """Orphans of one staged table (parent IDNCASE absent from the staged A_TblCase) and, for
     B_TblProceeding, proceeding/case type conflicts (:mod:`immfacts.ingest.relations`); nothing
     when A_TblCase was not ingested. Runs beside the load of the next table; A_TblCase's run
-    builds the case index the others share."""
-    case_path = build / "tables" / "A_TblCase.parquet"
-    if not case_path.exists():
+    builds the case index the others share (or the first check to need it does)."""
+    if not index.case_path.exists():
         return
     if name == "A_TblCase":
-        index["cases"] = CaseIndex(case_path)
+        index.get()
         rep.orphans = 0
         return
     key = next((k for k in main_tables()[name].parent_keys if k.lower() == "idncase"), None)
     if key is None:
         return
     conflicts = name == "B_TblProceeding"
-    orphans, clash = index["cases"].check(build / "tables" / f"{name}.parquet", key, conflicts)
+    orphans, clash = index.get().check(build / "tables" / f"{name}.parquet", key, conflicts)
     rep.orphans = orphans
     if conflicts:
         rep.case_type_conflicts = clash
@@ -236,7 +251,7 @@ def ingest(
             # orphan and type checks of each staged table run beside the next load, not all at the end
             check_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="immfacts-checks")
             checks: dict[str, Future[None]] = {}
-            case_index: dict[str, CaseIndex] = {}  # filled by A_TblCase's check, read by the others'
+            case_index = _SharedCaseIndex(build / "tables" / "A_TblCase.parquet")
             try:
                 reports: dict[str, TableReport] = {}
 
