@@ -31,7 +31,7 @@ import ibis.expr.types as ir
 from immfacts.errors import IngestError
 from immfacts.model import asylum, buckets, cases, decode, proceedings, spells, staged
 from immfacts.model.rules import DEFAULT_RULES, ModelRules
-from immfacts.warehouse import literal, parquet_files, tune_for_builds
+from immfacts.warehouse import literal, parquet_glob, tune_for_builds
 
 log = logging.getLogger("immfacts.model")
 
@@ -143,7 +143,7 @@ def build_model(
     Needs ``tables/A_TblCase.parquet`` and ``tables/B_TblProceeding.parquet``;
     ``tbl_Court_Appln`` and every lookup are optional (empty / bundled / unlabelled). A release
     of more than ``cases_per_bucket`` cases (default: ``IMMFACTS_MODEL_BUCKET_CASES``, else
-    130,000) is built in buckets of cases, each model table a folder of parts
+    :data:`~immfacts.model.buckets.CASES_PER_BUCKET`) is built in buckets of cases, each model table a folder of parts
     (:mod:`immfacts.model.buckets`).
     """
     release_dir = Path(release_dir)
@@ -206,8 +206,7 @@ def _manifest(con: Any, building: Path, rules: ModelRules, lookup_source: str) -
     no data frame library needed)."""
 
     def one(table: str, columns: str) -> tuple[Any, ...]:
-        files = ", ".join(literal(f) for f in parquet_files(building / f"{table}.parquet"))
-        return con.raw_sql(f"SELECT {columns} FROM read_parquet([{files}])").fetchone()
+        return con.raw_sql(f"SELECT {columns} FROM read_parquet({literal(parquet_glob(building / f'{table}.parquet'))})").fetchone()
 
     p_rows, p_orphans, conflicts, errors, not_in_lookup, first_input, last_input, last_comp = one(
         "proceedings",
