@@ -74,6 +74,33 @@ def test_corrupt_member_data_is_an_input_error_not_a_crash(tmp_path):
     assert_no_build_left(tmp_path / "wh")
 
 
+def test_deflate_members_inflate_with_zlib_ng_and_still_check_their_crc(tmp_path):
+    """The fast inflater takes over a deflate member (a Python whose zipfile no longer has the
+    attribute would silently lose the speed: this fails instead) and the bytes are the same;
+    a member whose CRC-32 does not match is still refused."""
+    from zlib_ng import zlib_ng
+
+    from immfacts.ingest.source import open_release
+
+    data = CASES * 50
+    with open_release(good_zip(tmp_path, extra=b"")) as rel:
+        member = next(m for m in rel.members if m.table == "A_TblCase")
+        with rel.open(member) as fh:
+            assert type(fh.raw._decompressor) is type(zlib_ng.decompressobj(-15))
+            assert fh.read() == CASES
+    z = make_zip(tmp_path / "crc.zip", {"070826-FOIA-TRAC-FILES/A_TblCase.csv": data})
+    raw = bytearray(z.read_bytes())
+    cd = raw.rfind(b"PK\x01\x02")  # the central directory's CRC-32 of the member, at offset 16
+    raw[cd + 16] ^= 0xFF
+    raw[raw.find(b"PK\x03\x04") + 14] ^= 0xFF  # and the local header's
+    (tmp_path / "crc.zip").write_bytes(bytes(raw))
+    with open_release(tmp_path / "crc.zip") as rel, pytest.raises(InputError, match="truncated or corrupt"):
+        member = next(m for m in rel.members if m.table == "A_TblCase")
+        with rel.open(member) as fh:
+            while fh.read(1 << 16):
+                pass
+
+
 @pytest.mark.parametrize("name", ["/etc/A_TblCase.csv", "../A_TblCase.csv", "x/../../A_TblCase.csv", "C:/A_TblCase.csv"])
 def test_member_paths_escaping_the_folder_are_refused(tmp_path, name):
     make_zip(tmp_path / "evil.zip", {name: CASES})
