@@ -42,7 +42,7 @@ from immfacts.ingest.source import Release, open_release
 from immfacts.ingest.table import prepare_table, scan_table
 from immfacts.paths import resolve_warehouse
 from immfacts.schema import main_tables
-from immfacts.warehouse import parquet_glob, tune_for_builds
+from immfacts.warehouse import literal, parquet_glob, quote, tune_for_builds
 
 log = logging.getLogger("immfacts.ingest")
 
@@ -187,7 +187,7 @@ def write_catalog(release_dir: Path) -> Path:
     try:
         for sub in ("tables", "lookups", "model"):
             for p in sorted((release_dir / sub).glob("*.parquet")):
-                con.execute(f"CREATE OR REPLACE VIEW \"{p.stem}\" AS SELECT * FROM read_parquet('{parquet_glob(p)}')")
+                con.execute(f"CREATE OR REPLACE VIEW {quote(p.stem)} AS SELECT * FROM read_parquet({literal(parquet_glob(p))})")
     finally:
         con.close()
     final = release_dir / "catalog.duckdb"
