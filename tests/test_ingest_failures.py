@@ -83,7 +83,7 @@ def test_deflate_members_inflate_with_zlib_ng_and_still_check_their_crc(tmp_path
     from immfacts.ingest.source import open_release
 
     data = CASES * 50
-    with open_release(good_zip(tmp_path, extra=b"")) as rel:
+    with open_release(good_zip(tmp_path)) as rel:
         member = next(m for m in rel.members if m.table == "A_TblCase")
         with rel.open(member) as fh:
             assert type(fh.raw._decompressor) is type(zlib_ng.decompressobj(-15))
@@ -101,7 +101,6 @@ def test_deflate_members_inflate_with_zlib_ng_and_still_check_their_crc(tmp_path
                 pass
 
 
-
 def test_a_warehouse_path_with_a_quote_gets_its_catalog(tmp_path):
     """The catalog's views name the Parquet files by absolute path, quoted as SQL literals."""
     import duckdb
@@ -110,6 +109,7 @@ def test_a_warehouse_path_with_a_quote_gets_its_catalog(tmp_path):
     assert not [w for w in report.warnings if "catalog" in w]
     con = duckdb.connect(str(Path(report.path) / "catalog.duckdb"), read_only=True)
     assert con.execute("SELECT count(*) FROM A_TblCase").fetchone()[0] == report.tables["A_TblCase"].rows_loaded
+
 
 @pytest.mark.parametrize("name", ["/etc/A_TblCase.csv", "../A_TblCase.csv", "x/../../A_TblCase.csv", "C:/A_TblCase.csv"])
 def test_member_paths_escaping_the_folder_are_refused(tmp_path, name):
