@@ -67,6 +67,7 @@ from immfacts.ingest.sqlgen import (
     typing_sql,
 )
 from immfacts.schema import main_tables
+from immfacts.warehouse import release_arrow_memory
 
 # Rows per Arrow batch from DuckDB's reader (and per staged row group). The load's memory is a
 # few batches in flight, whatever the table's size: with 2**18, a 0.1-scale tbl_schedule load
@@ -413,4 +414,5 @@ def scan_table(
     rep.elapsed_s = prepared.seconds + time.perf_counter() - t0
     progress.end_table(table)
     rep.check()
+    release_arrow_memory()  # (the next table's DuckDB work cannot reuse what PyArrow's pool keeps)
     return rep

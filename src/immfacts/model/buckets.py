@@ -44,7 +44,7 @@ import pyarrow.parquet as pq
 
 from immfacts.keys import KEY_BATCH, IdMap, int_keys, largest_key
 from immfacts.model.staged import MAIN_COLUMNS, select_sql, staged_columns, staged_files
-from immfacts.warehouse import literal, quote
+from immfacts.warehouse import literal, quote, release_arrow_memory
 
 # About a scale-0.01 release (~127,000 cases), which is built in one piece: a larger release's
 # buckets then hold what that one piece holds, so the model's memory stays flat from there
@@ -183,6 +183,7 @@ class Buckets:
             )
         finally:
             self.con.con.unregister(view)
+            release_arrow_memory()
 
     def _scatter(self, table: str, sql: str) -> None:
         # scratch files, read once per bucket and deleted: neither compressed nor Bloom-filtered
