@@ -38,6 +38,10 @@ from immfacts.schema import find_table, main_tables
 
 FOLDER_RE = re.compile(r"(?<!\d)(\d{2})(\d{2})(\d{2})-FOIA-TRAC-FILES", re.IGNORECASE)
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
+# what opening a truncated or corrupt member raises, and what reading it raises with either
+# inflater (zlib's or zlib-ng's)
+_OPEN_ERRORS = (zipfile.BadZipFile, OSError, EOFError, zlib.error)
+_READ_ERRORS = (*_OPEN_ERRORS, zlib_ng.error, ValueError)
 
 
 @dataclass(frozen=True)
@@ -160,7 +164,7 @@ class Release:
             raw = self._zip.open(member.name)
         except NotImplementedError as e:
             raise InputError(f"{self.source}: {member.name} uses an unsupported compression ({e})", hint="re-create the zip with deflate or Deflate64") from None
-        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as e:
+        except _OPEN_ERRORS as e:
             raise _corrupt(self.source, member.name, e) from None
         _inflate_with_zlib_ng(raw)
         try:
@@ -195,10 +199,6 @@ def _inflate_with_zlib_ng(raw: BinaryIO) -> None:
     zipfile without that attribute (which would only cost speed; a test notices)."""
     if getattr(raw, "_compress_type", None) == zipfile.ZIP_DEFLATED and getattr(raw, "_decompressor", None) is not None:
         raw._decompressor = zlib_ng.decompressobj(-15)  # type: ignore[attr-defined]
-
-
-# what inflating a corrupt member raises, with either library
-_READ_ERRORS = (zipfile.BadZipFile, OSError, EOFError, zlib.error, zlib_ng.error, ValueError)
 
 
 class _GuardedStream(io.RawIOBase):
