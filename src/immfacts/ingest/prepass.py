@@ -25,8 +25,12 @@ contested keys are fetched afterwards by :func:`find_lines` (another compiled pa
 stretches of the data files whose key range holds them) and resolved in Python (first loaded, later ones quarantined as duplicates).
 
 Line numbers are physical line numbers of the original file, the header being line 1: the
-result keeps the numbers of the lines outside the plain file, from which those of the plain
-file's lines follow (:meth:`PrepassResult.plain_line_numbers`).
+result keeps, per data file, the runs of consecutive lines that went to it (where each run
+starts in the file and in the original), from which any line's number follows
+(:meth:`PrepassResult.plain_line_numbers`). The runs are as many as the changes of data file,
+so a table whose lines all go to one file (e.g. ``tbl_RepsAssigned``, whose lower-case
+``PARENT_TABLE`` codes send every line to the full SELECT) keeps one run per block, not a
+number per line.
 """
 
 from __future__ import annotations
@@ -148,8 +152,10 @@ class PrepassResult:
     plain_path: str = ""  # the lines the lean SELECT can type (see :func:`_screen`)
     full_path: str = ""  # the other well-formed lines, for the full SELECT
     plain_lines: int = 0
-    full_numbers: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # their line numbers, in order
-    other_numbers: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # every line not in the plain file
+    # per data file, its runs of consecutive lines: (index in the file, physical line number)
+    # of each run's first line, in order — see :func:`_line_numbers`
+    plain_runs: np.ndarray = field(default_factory=lambda: np.empty((0, 2), dtype=np.int64))
+    full_runs: np.ndarray = field(default_factory=lambda: np.empty((0, 2), dtype=np.int64))
     # per input block and data file: (byte offset, byte end, index of its first line, smallest
     # key, largest key) of the lines it wrote there — :func:`find_lines` reads only the blocks
     # whose key range holds a wanted key
@@ -158,12 +164,18 @@ class PrepassResult:
 
     def plain_line_numbers(self, index: np.ndarray) -> np.ndarray:
         """Physical line numbers of lines of the plain file, by their 0-based index in it."""
-        gaps = (self.other_numbers - 2) - np.arange(self.other_numbers.size)
-        return index + 2 + np.searchsorted(gaps, index, side="right")
+        return _line_numbers(self.plain_runs, index)
 
     def full_line_numbers(self, index: np.ndarray) -> np.ndarray:
         """Physical line numbers of lines of the full file, by their 0-based index in it."""
-        return self.full_numbers[index]
+        return _line_numbers(self.full_runs, index)
+
+
+def _line_numbers(runs: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Physical line numbers of a data file's lines by index, from its runs (see
+    :class:`PrepassResult`): the run that holds each index, plus the offset into it."""
+    run = np.searchsorted(runs[:, 0], index, side="right") - 1
+    return runs[run, 1] + (index - runs[run, 0])
 
 
 @dataclass
@@ -384,8 +396,7 @@ class Prepass:
         res = PrepassResult(header=b"", crlf=self.crlf, plain_path=f"{os.fspath(out_path)}.plain", full_path=f"{os.fspath(out_path)}.full")
         keys = KeyCounter()
         seen_lines: set[bytes] | None = set() if pk_pos is None else None
-        full_numbers: list[np.ndarray] = []
-        other_numbers: list[np.ndarray] = []
+        runs: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])  # per data file, per block
         line0 = 2  # physical number of the first data line
         with open(res.plain_path, "wb", buffering=1 << 20) as plain, open(res.full_path, "wb", buffering=1 << 20) as full:
             outs = (plain, full)
@@ -446,23 +457,24 @@ class Prepass:
                         stop = len(block) if b == n else int(line_start[b])
                         outs[k].write(block[int(line_start[a]) : stop])
                         offsets[k] += stop - int(line_start[a])
+                run_kind = kind[first]
                 for k in (0, 1):
                     keys_k = info.pk[(kind == k) & valid]
                     n_k = int(np.count_nonzero(kind == k))
                     if n_k:
                         lo, hi = (int(keys_k.min()), int(keys_k.max())) if keys_k.size else (0, -1)
                         blocks[k].append((before[k], offsets[k], counts[k], lo, hi))
+                        mine = run_kind == k
+                        lengths = last[mine] - first[mine]
+                        runs[k].append(np.column_stack((counts[k] + np.cumsum(lengths) - lengths, first[mine] + line0)))
                         counts[k] += n_k
-                full_numbers.append(np.flatnonzero(kind == 1) + line0)
-                other_numbers.append(np.flatnonzero(kind != 0) + line0)
                 res.plain_lines += int(np.count_nonzero(kind == 0))
                 res.lines += n
                 res.good += int(np.count_nonzero(kind < 2))
                 line0 += n
                 if self.eof:
                     break
-        res.full_numbers = np.concatenate(full_numbers) if full_numbers else np.empty(0, dtype=np.int64)
-        res.other_numbers = np.concatenate(other_numbers) if other_numbers else np.empty(0, dtype=np.int64)
+        res.plain_runs, res.full_runs = (np.concatenate(r).astype(np.int64, copy=False) if r else np.empty((0, 2), dtype=np.int64) for r in runs)
         res.bytes_in = self.bytes_in
         res.contested = keys.contested
         res.keys = keys
