@@ -101,6 +101,25 @@ def test_deflate_members_inflate_with_zlib_ng_and_still_check_their_crc(tmp_path
                 pass
 
 
+def test_pyarrow_allocates_from_malloc_during_an_ingest_and_gets_its_pool_back(tmp_path, monkeypatch):
+    """The ingest's tables are written with the system allocator as PyArrow's pool, and the
+    caller's pool is back afterwards — after a failed ingest too."""
+    import pyarrow as pa
+
+    import immfacts.ingest.build as build
+
+    seen = []
+    scan = build.scan_table
+    monkeypatch.setattr(build, "scan_table", lambda *a, **k: (seen.append(pa.default_memory_pool().backend_name), scan(*a, **k))[1])
+    before = pa.default_memory_pool().backend_name
+    ingest(good_zip(tmp_path), warehouse=tmp_path / "wh")
+    assert seen and set(seen) == {"system"} and pa.default_memory_pool().backend_name == before
+    (tmp_path / "bad.zip").write_bytes(b"not a zip")
+    with pytest.raises(InputError):
+        ingest(tmp_path / "bad.zip", warehouse=tmp_path / "wh")
+    assert pa.default_memory_pool().backend_name == before
+
+
 def test_a_warehouse_path_with_a_quote_gets_its_catalog(tmp_path):
     """The catalog's views name the Parquet files by absolute path, quoted as SQL literals."""
     import duckdb

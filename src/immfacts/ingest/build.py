@@ -42,7 +42,7 @@ from immfacts.ingest.source import Release, open_release
 from immfacts.ingest.table import prepare_table, scan_table
 from immfacts.paths import resolve_warehouse
 from immfacts.schema import main_tables
-from immfacts.warehouse import literal, parquet_glob, quote, tune_for_builds
+from immfacts.warehouse import arrow_pool_for_builds, literal, parquet_glob, quote, tune_for_builds
 
 log = logging.getLogger("immfacts.ingest")
 
@@ -221,8 +221,22 @@ def ingest(
     restricts the main tables; ``strict`` stops at the first row needing repair or quarantine;
     ``progress`` is ``None``/``True``/a Rich ``Progress``/a callable (see
     :mod:`immfacts.ingest.progress`). Raises :class:`~immfacts.errors.ImmfactsError`
-    subclasses for bad input; the warehouse is never left half-changed.
+    subclasses for bad input; the warehouse is never left half-changed. PyArrow allocates
+    from ``malloc`` meanwhile (:func:`~immfacts.warehouse.arrow_pool_for_builds`).
     """
+    with arrow_pool_for_builds():
+        return _ingest(source, warehouse, tables=tables, strict=strict, progress=progress, limits=limits)
+
+
+def _ingest(
+    source: str | os.PathLike[str],
+    warehouse: str | os.PathLike[str] | None,
+    *,
+    tables: list[str] | str | None,
+    strict: bool,
+    progress: Any,
+    limits: Limits | None,
+) -> IngestReport:
     t0 = time.perf_counter()
     home = resolve_warehouse(warehouse)
     limits = limits or Limits.from_env()
