@@ -206,6 +206,7 @@ def _disk_error(e: BaseException) -> IngestError | None:
     return None
 
 
+@arrow_pool_for_builds()
 def ingest(
     source: str | os.PathLike[str],
     warehouse: str | os.PathLike[str] | None = None,
@@ -224,19 +225,6 @@ def ingest(
     subclasses for bad input; the warehouse is never left half-changed. PyArrow allocates
     from ``malloc`` meanwhile (:func:`~immfacts.warehouse.arrow_pool_for_builds`).
     """
-    with arrow_pool_for_builds():
-        return _ingest(source, warehouse, tables=tables, strict=strict, progress=progress, limits=limits)
-
-
-def _ingest(
-    source: str | os.PathLike[str],
-    warehouse: str | os.PathLike[str] | None,
-    *,
-    tables: list[str] | str | None,
-    strict: bool,
-    progress: Any,
-    limits: Limits | None,
-) -> IngestReport:
     t0 = time.perf_counter()
     home = resolve_warehouse(warehouse)
     limits = limits or Limits.from_env()
