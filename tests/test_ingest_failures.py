@@ -7,6 +7,7 @@ import errno
 import functools
 import http.server
 import shutil
+import sys
 import threading
 import zipfile
 from pathlib import Path
@@ -118,6 +119,27 @@ def test_pyarrow_allocates_from_malloc_during_an_ingest_and_gets_its_pool_back(t
     with pytest.raises(InputError):
         ingest(tmp_path / "bad.zip", warehouse=tmp_path / "wh")
     assert pa.default_memory_pool().backend_name == before
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl(2) is Linux's")
+def test_no_transparent_huge_pages_during_an_ingest_and_the_setting_restored(tmp_path, monkeypatch):
+    """The ingest runs with transparent huge pages off for the process (PR_GET_THP_DISABLE
+    reads 1 during the loads) and leaves the setting as it found it, after a failure too."""
+    import ctypes
+
+    import immfacts.ingest.build as build
+
+    prctl = ctypes.CDLL(None).prctl
+    seen = []
+    scan = build.scan_table
+    monkeypatch.setattr(build, "scan_table", lambda *a, **k: (seen.append(prctl(42, 0, 0, 0, 0)), scan(*a, **k))[1])
+    before = prctl(42, 0, 0, 0, 0)
+    ingest(good_zip(tmp_path), warehouse=tmp_path / "wh")
+    assert seen and set(seen) == {1} and prctl(42, 0, 0, 0, 0) == before
+    (tmp_path / "bad.zip").write_bytes(b"not a zip")
+    with pytest.raises(InputError):
+        ingest(tmp_path / "bad.zip", warehouse=tmp_path / "wh")
+    assert prctl(42, 0, 0, 0, 0) == before
 
 
 def test_a_warehouse_path_with_a_quote_gets_its_catalog(tmp_path):

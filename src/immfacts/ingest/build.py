@@ -42,7 +42,14 @@ from immfacts.ingest.source import Release, open_release
 from immfacts.ingest.table import prepare_table, scan_table
 from immfacts.paths import resolve_warehouse
 from immfacts.schema import main_tables
-from immfacts.warehouse import arrow_pool_for_builds, literal, parquet_glob, quote, tune_for_builds
+from immfacts.warehouse import (
+    arrow_pool_for_builds,
+    literal,
+    no_huge_pages_for_builds,
+    parquet_glob,
+    quote,
+    tune_for_builds,
+)
 
 log = logging.getLogger("immfacts.ingest")
 
@@ -207,6 +214,7 @@ def _disk_error(e: BaseException) -> IngestError | None:
 
 
 @arrow_pool_for_builds()
+@no_huge_pages_for_builds()
 def ingest(
     source: str | os.PathLike[str],
     warehouse: str | os.PathLike[str] | None = None,
@@ -223,7 +231,8 @@ def ingest(
     ``progress`` is ``None``/``True``/a Rich ``Progress``/a callable (see
     :mod:`immfacts.ingest.progress`). Raises :class:`~immfacts.errors.ImmfactsError`
     subclasses for bad input; the warehouse is never left half-changed. PyArrow allocates
-    from ``malloc`` meanwhile (:func:`~immfacts.warehouse.arrow_pool_for_builds`).
+    from ``malloc`` meanwhile (:func:`~immfacts.warehouse.arrow_pool_for_builds`), and the
+    process uses no transparent huge pages (:func:`~immfacts.warehouse.no_huge_pages_for_builds`).
     """
     t0 = time.perf_counter()
     home = resolve_warehouse(warehouse)
