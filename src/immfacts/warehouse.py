@@ -95,13 +95,17 @@ _PR_SET_THP_DISABLE, _PR_GET_THP_DISABLE = 41, 42  # prctl(2) options, Linux 3.1
 
 
 def _prctl() -> Any:
-    """``prctl(2)`` from the C library, or None where there is none (not Linux)."""
+    """``prctl(2)`` from the C library (its four further arguments passed as the ``unsigned
+    long`` the kernel reads), or None where there is none (not Linux)."""
     if not sys.platform.startswith("linux"):
         return None
     try:
-        return ctypes.CDLL(None, use_errno=True).prctl
+        fn = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
         return None
+    fn.argtypes = [ctypes.c_int] + [ctypes.c_ulong] * 4
+    fn.restype = ctypes.c_int
+    return fn
 
 
 @contextmanager
