@@ -24,7 +24,6 @@ from __future__ import annotations
 import ctypes
 import json
 import os
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -94,17 +93,22 @@ def arrow_pool_for_builds() -> Iterator[None]:
 _PR_SET_THP_DISABLE, _PR_GET_THP_DISABLE = 41, 42  # prctl(2) options, Linux 3.15+
 
 
-def _prctl() -> Any:
-    """``prctl(2)`` from the C library (its four further arguments passed as the ``unsigned
-    long`` the kernel reads), or None where there is none (not Linux)."""
-    if not sys.platform.startswith("linux"):
-        return None
+def libc_function(name: str) -> Any:
+    """Function ``name`` of the C library the process runs on (``ctypes``), or None where that
+    library has none (e.g. ``prctl`` or ``renameat2`` off Linux, ``malloc_trim`` off glibc)."""
     try:
-        fn = ctypes.CDLL(None, use_errno=True).prctl
+        return getattr(ctypes.CDLL(None, use_errno=True), name)
     except (OSError, AttributeError):
         return None
-    fn.argtypes = [ctypes.c_int] + [ctypes.c_ulong] * 4
-    fn.restype = ctypes.c_int
+
+
+def _prctl() -> Any:
+    """``prctl(2)`` (its four further arguments passed as the ``unsigned long`` the kernel
+    reads), or None where there is none (not Linux)."""
+    fn = libc_function("prctl")
+    if fn is not None:
+        fn.argtypes = [ctypes.c_int] + [ctypes.c_ulong] * 4
+        fn.restype = ctypes.c_int
     return fn
 
 

@@ -44,6 +44,7 @@ from immfacts.paths import resolve_warehouse
 from immfacts.schema import main_tables
 from immfacts.warehouse import (
     arrow_pool_for_builds,
+    libc_function,
     literal,
     no_huge_pages_for_builds,
     parquet_glob,
@@ -158,10 +159,8 @@ def _write_json(path: Path, obj: Any) -> None:
 
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two directories (Linux renameat2 RENAME_EXCHANGE); False if unsupported."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        fn = libc.renameat2
-    except (OSError, AttributeError):
+    fn = libc_function("renameat2")
+    if fn is None:
         return False
     fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
     at_fdcwd, rename_exchange = -100, 2

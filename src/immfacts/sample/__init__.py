@@ -202,12 +202,11 @@ def _case_type_conflicts(ent, k: int, seed: int) -> int:
 def _release_memory() -> None:
     """Give the heap freed by the entity build back to the OS (glibc keeps it otherwise:
     ~30% of the entities' size)."""
-    try:
-        import ctypes
+    from immfacts.warehouse import libc_function
 
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
+    trim = libc_function("malloc_trim")
+    if trim is not None:  # (glibc only)
+        trim(0)
 
 
 def _progress(progress, total: int) -> Callable[[str, int], None]:
