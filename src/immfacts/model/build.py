@@ -31,7 +31,13 @@ import ibis.expr.types as ir
 from immfacts.errors import IngestError
 from immfacts.model import asylum, buckets, cases, decode, proceedings, spells, staged
 from immfacts.model.rules import DEFAULT_RULES, ModelRules
-from immfacts.warehouse import literal, parquet_glob, tune_for_builds
+from immfacts.warehouse import (
+    arrow_pool_for_builds,
+    literal,
+    no_huge_pages_for_builds,
+    parquet_glob,
+    tune_for_builds,
+)
 
 log = logging.getLogger("immfacts.model")
 
@@ -134,6 +140,8 @@ _FIRST, _SECOND = ("proceedings", "cases", "case_spells"), ("applications", "asy
 _CROSSING = ("proceedings", "case_spells")
 
 
+@arrow_pool_for_builds()
+@no_huge_pages_for_builds()
 def build_model(
     release_dir: str | os.PathLike[str], rules: ModelRules = DEFAULT_RULES, *, duckdb_con: Any = None,
     cases_per_bucket: int | None = None,
@@ -144,7 +152,10 @@ def build_model(
     ``tbl_Court_Appln`` and every lookup are optional (empty / bundled / unlabelled). A release
     of more than ``cases_per_bucket`` cases (default: ``IMMFACTS_MODEL_BUCKET_CASES``, else
     :data:`~immfacts.model.buckets.CASES_PER_BUCKET`) is built in buckets of cases, each model table a folder of parts
-    (:mod:`immfacts.model.buckets`).
+    (:mod:`immfacts.model.buckets`). Built with the same allocator settings as an ingest
+    (:func:`~immfacts.warehouse.arrow_pool_for_builds`,
+    :func:`~immfacts.warehouse.no_huge_pages_for_builds`), also when a query builds a
+    missing model.
     """
     release_dir = Path(release_dir)
     for need in ("A_TblCase", "B_TblProceeding"):
