@@ -102,44 +102,42 @@ def test_deflate_members_inflate_with_zlib_ng_and_still_check_their_crc(tmp_path
                 pass
 
 
-def test_pyarrow_allocates_from_malloc_during_an_ingest_and_gets_its_pool_back(tmp_path, monkeypatch):
-    """The ingest's tables are written with the system allocator as PyArrow's pool, and the
-    caller's pool is back afterwards — after a failed ingest too."""
+def _arrow_pool() -> str:
     import pyarrow as pa
 
-    import immfacts.ingest.build as build
-
-    seen = []
-    scan = build.scan_table
-    monkeypatch.setattr(build, "scan_table", lambda *a, **k: (seen.append(pa.default_memory_pool().backend_name), scan(*a, **k))[1])
-    before = pa.default_memory_pool().backend_name
-    ingest(good_zip(tmp_path), warehouse=tmp_path / "wh")
-    assert seen and set(seen) == {"system"} and pa.default_memory_pool().backend_name == before
-    (tmp_path / "bad.zip").write_bytes(b"not a zip")
-    with pytest.raises(InputError):
-        ingest(tmp_path / "bad.zip", warehouse=tmp_path / "wh")
-    assert pa.default_memory_pool().backend_name == before
+    return pa.default_memory_pool().backend_name
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl(2) is Linux's")
-def test_no_transparent_huge_pages_during_an_ingest_and_the_setting_restored(tmp_path, monkeypatch):
-    """The ingest runs with transparent huge pages off for the process (PR_GET_THP_DISABLE
-    reads 1 during the loads) and leaves the setting as it found it, after a failure too."""
+def _thp_disabled() -> int:
     import ctypes
 
+    return ctypes.CDLL(None).prctl(42, 0, 0, 0, 0)  # PR_GET_THP_DISABLE
+
+
+@pytest.mark.parametrize(
+    ("probe", "during"),
+    [
+        pytest.param(_arrow_pool, "system", id="pyarrow-allocates-from-malloc"),
+        pytest.param(_thp_disabled, 1, id="no-transparent-huge-pages",
+                     marks=pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl(2) is Linux's")),
+    ],
+)
+def test_build_allocator_settings_hold_during_an_ingest_and_are_restored(tmp_path, monkeypatch, probe, during):
+    """The ingest's tables are loaded with PyArrow's pool set to the system allocator and with
+    transparent huge pages off for the process; the caller's settings are back afterwards —
+    after a failed ingest too."""
     import immfacts.ingest.build as build
 
-    prctl = ctypes.CDLL(None).prctl
     seen = []
     scan = build.scan_table
-    monkeypatch.setattr(build, "scan_table", lambda *a, **k: (seen.append(prctl(42, 0, 0, 0, 0)), scan(*a, **k))[1])
-    before = prctl(42, 0, 0, 0, 0)
+    monkeypatch.setattr(build, "scan_table", lambda *a, **k: (seen.append(probe()), scan(*a, **k))[1])
+    before = probe()
     ingest(good_zip(tmp_path), warehouse=tmp_path / "wh")
-    assert seen and set(seen) == {1} and prctl(42, 0, 0, 0, 0) == before
+    assert seen and set(seen) == {during} and probe() == before
     (tmp_path / "bad.zip").write_bytes(b"not a zip")
     with pytest.raises(InputError):
         ingest(tmp_path / "bad.zip", warehouse=tmp_path / "wh")
-    assert prctl(42, 0, 0, 0, 0) == before
+    assert probe() == before
 
 
 def test_a_warehouse_path_with_a_quote_gets_its_catalog(tmp_path):
